@@ -1,0 +1,203 @@
+/* Site behaviour on top of Material: self-hosted MathJax and Mermaid loaded on demand,
+   copy-link buttons on every answer, the "隐藏答案" self-test mode, and anchor redirects.
+   Everything runs again after each instant navigation (Material's document$ observable). */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var assets = new URL("../", script.src);          // .../assets/
+  var vendor = function (path) { return new URL("vendor/" + path, assets).href; };
+
+  /* ---- MathJax ------------------------------------------------------------------------------ */
+  var mathjaxLoading = null;
+  function loadMathJax() {
+    if (!mathjaxLoading) {
+      mathjaxLoading = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = vendor("mathjax/tex-chtml.js");
+        s.async = true;
+        s.onload = function () { window.MathJax.startup.promise.then(resolve, reject); };
+        s.onerror = reject;
+        document.head.appendChild(s);
+      });
+    }
+    return mathjaxLoading;
+  }
+  function typeset() {
+    var nodes = document.querySelectorAll(".arithmatex");
+    if (!nodes.length) return;
+    loadMathJax().then(function () {
+      var MJ = window.MathJax;
+      MJ.startup.output.clearCache();
+      MJ.typesetClear();
+      MJ.texReset();
+      return MJ.typesetPromise();
+    }).then(function () {
+      document.body.setAttribute("data-math", "done");
+    }).catch(function (err) { console.warn("MathJax:", err); });
+  }
+
+  /* ---- Mermaid ------------------------------------------------------------------------------ */
+  var mermaidLoading = null;
+  var diagramCount = 0;
+  function dark() { return document.body.getAttribute("data-md-color-scheme") === "slate"; }
+  function loadMermaid() {
+    if (!mermaidLoading) {
+      mermaidLoading = import(vendor("mermaid/mermaid.esm.min.mjs")).then(function (m) { return m.default; });
+    }
+    return mermaidLoading;
+  }
+  function renderDiagram(el) {
+    if (!el.dataset.source) el.dataset.source = el.textContent;
+    return loadMermaid().then(function (mermaid) {
+      mermaid.initialize({startOnLoad: false, theme: dark() ? "dark" : "default", securityLevel: "strict",
+                          fontFamily: getComputedStyle(document.body).fontFamily});
+      return mermaid.render("mermaid-" + (++diagramCount), el.dataset.source);
+    }).then(function (out) {
+      el.innerHTML = out.svg;
+      el.setAttribute("data-rendered", dark() ? "dark" : "light");
+    }).catch(function (err) {
+      el.setAttribute("data-rendered", "error");
+      console.error("Mermaid:", err);
+    });
+  }
+  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (entry.isIntersecting) { observer.unobserve(entry.target); renderDiagram(entry.target); }
+    });
+  }, {rootMargin: "600px 0px"}) : null;
+  function diagrams() {
+    document.querySelectorAll(".mermaid-diagram:not([data-rendered])").forEach(function (el) {
+      if (observer) observer.observe(el); else renderDiagram(el);
+    });
+  }
+  new MutationObserver(function () {
+    var scheme = dark() ? "dark" : "light";
+    document.querySelectorAll(".mermaid-diagram[data-rendered]").forEach(function (el) {
+      if (el.getAttribute("data-rendered") !== scheme) renderDiagram(el);
+    });
+  }).observe(document.body, {attributes: true, attributeFilter: ["data-md-color-scheme"]});
+
+  /* ---- Copy link to an answer --------------------------------------------------------------- */
+  function pageUrl() {
+    var canonical = document.querySelector('link[rel="canonical"]');
+    return canonical ? canonical.href.split("#")[0] : location.href.split("#")[0];
+  }
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    return new Promise(function (resolve) {
+      var area = document.createElement("textarea");
+      area.value = text; area.setAttribute("readonly", ""); area.style.position = "fixed"; area.style.opacity = "0";
+      document.body.appendChild(area); area.select(); document.execCommand("copy"); area.remove(); resolve();
+    });
+  }
+  function copyLinks() {
+    document.querySelectorAll(".md-content article h2[id], .md-content article h3[id]").forEach(function (h) {
+      if (h.querySelector(".copy-link")) return;
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "copy-link";
+      btn.title = "复制本题链接";
+      btn.setAttribute("aria-label", "复制本题链接");
+      btn.addEventListener("click", function (ev) {
+        ev.preventDefault(); ev.stopPropagation();
+        var url = pageUrl() + "#" + h.id;
+        copyText(url).then(function () {
+          btn.classList.add("copied"); btn.title = "已复制：" + url;
+          setTimeout(function () { btn.classList.remove("copied"); btn.title = "复制本题链接"; }, 1500);
+        });
+      });
+      h.appendChild(btn);
+    });
+  }
+
+  /* ---- Self-test mode ("隐藏答案") --------------------------------------------------------- */
+  var QUIZ_KEY = "bagu.quiz";
+  function quizOn() { try { return localStorage.getItem(QUIZ_KEY) === "1"; } catch (e) { return false; } }
+  function sections() {
+    var article = document.querySelector(".md-content article");
+    if (!article) return [];
+    var out = [];
+    article.querySelectorAll(":scope > h2[id]").forEach(function (h) {
+      var answer = h.nextElementSibling && h.nextElementSibling.classList.contains("quiz-answer") ? h.nextElementSibling : null;
+      if (!answer) {
+        answer = document.createElement("div");
+        answer.className = "quiz-answer";
+        answer.id = "answer-" + h.id;
+        var node = h.nextSibling;
+        while (node && !(node.nodeType === 1 && (node.tagName === "H2" || node.tagName === "H1" || node.classList.contains("md-source-file")))) {
+          var next = node.nextSibling; answer.appendChild(node); node = next;
+        }
+        h.after(answer);
+      }
+      out.push({heading: h, answer: answer});
+    });
+    return out;
+  }
+  function setRevealed(item, revealed) {
+    item.answer.hidden = !revealed;
+    var btn = item.heading.querySelector(".quiz-reveal");
+    if (btn) { btn.setAttribute("aria-expanded", String(revealed)); btn.textContent = revealed ? "收起答案" : "显示答案"; }
+  }
+  function applyQuiz() {
+    var items = sections();
+    var toggle = document.querySelector(".quiz-toggle");
+    if (!items.length || !items[0].answer.querySelector(".admonition.tip")) {
+      if (toggle) toggle.remove();
+      return;
+    }
+    var on = quizOn();
+    if (!toggle) {
+      toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "quiz-toggle md-button";
+      toggle.addEventListener("click", function () {
+        try { localStorage.setItem(QUIZ_KEY, quizOn() ? "0" : "1"); } catch (e) { /* private mode */ }
+        applyQuiz();
+      });
+      var h1 = document.querySelector(".md-content article h1");
+      (h1 || items[0].heading).after(toggle);
+    }
+    toggle.setAttribute("aria-pressed", String(on));
+    toggle.textContent = on ? "显示全部答案" : "隐藏答案（自测）";
+    var target = decodeURIComponent(location.hash.slice(1));
+    items.forEach(function (item) {
+      var btn = item.heading.querySelector(".quiz-reveal");
+      if (on && !btn) {
+        btn = document.createElement("button");
+        btn.type = "button";
+        btn.className = "quiz-reveal";
+        btn.setAttribute("aria-controls", item.answer.id);
+        btn.addEventListener("click", function (ev) {
+          ev.preventDefault(); setRevealed(item, item.answer.hidden);
+        });
+        item.heading.appendChild(btn);
+      } else if (!on && btn) {
+        btn.remove();
+      }
+      var containsTarget = target && (item.heading.id === target || item.answer.querySelector('[id="' + CSS.escape(target) + '"]'));
+      setRevealed(item, !on || Boolean(containsTarget));
+    });
+  }
+
+  /* ---- Anchor redirects (ids renamed after publication, see redirects.yml) ------------------ */
+  function anchorRedirect() {
+    var data = document.getElementById("anchor-redirects");
+    var id = decodeURIComponent(location.hash.slice(1));
+    if (!data || !id || document.getElementById(id)) return;
+    var map = JSON.parse(data.textContent);
+    if (map[id]) location.replace(new URL(map[id], location.href).href);
+  }
+
+  function onPage() {
+    anchorRedirect();
+    copyLinks();
+    applyQuiz();
+    typeset();
+    diagrams();
+  }
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(onPage);
+  } else {
+    document.addEventListener("DOMContentLoaded", onPage);
+  }
+})();

@@ -1,0 +1,321 @@
+"""Execute the jupytext notebooks at build time and render them as ordinary site pages.
+
+mkdocs-jupyter finds the notebooks (its ``include`` patterns) and owns their settings (``execute``,
+``allow_errors``, ``kernel_name``). This hook replaces its converter, because the default one inlines
+~570 KB of JupyterLab CSS per page, drops Chinese heading ids, leaves math untypeset, and caches on the
+notebook's bytes only. Here:
+
+* each notebook is executed with nbclient; a failing cell fails the build naming file, cell and line;
+* the result is cached under ``.cache/notebooks`` keyed on the notebook, every ``snippets`` module it
+  imports (transitively), the plot style and this file, so a Markdown edit re-executes nothing and a
+  snippet edit re-executes only the notebooks that import it;
+* the executed notebook becomes Markdown that MkDocs renders with the site's own extensions
+  (explicit heading ids, MathJax, validated links and anchors, clean search entries);
+* figures are published as deterministic SVG files ``<name>.figN.svg`` and the executed notebook as
+  ``<name>.ipynb`` for download.
+
+Set ``BAGU_NOTEBOOKS=skip`` to drop notebooks from the build (used by ``make bench`` as the baseline).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import logging
+import os
+import re
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+import nbformat
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+log = logging.getLogger("mkdocs.hooks.notebooks")
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPETS = ROOT / "snippets"
+CACHE_DIR = ROOT / ".cache" / "notebooks"
+STYLE = ROOT / "figs" / "bagu.mplstyle"
+TIMEOUT = 120  # seconds per cell
+
+SETUP_CODE = f"""
+import sys, warnings
+sys.path.insert(0, {str(ROOT)!r})
+import matplotlib
+matplotlib.use("module://matplotlib_inline.backend_inline")
+import matplotlib.pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
+set_matplotlib_formats("svg")
+plt.style.use({str(STYLE)!r})
+"""
+
+
+@dataclass
+class Rendered:
+    markdown: str
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (file name, svg text)
+    ipynb: str = ""
+
+
+_results: dict[str, Rendered] = {}
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _plugin(config):
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is None:
+        raise PluginError("hooks/notebooks.py needs the mkdocs-jupyter plugin in mkdocs.yml")
+    return plugin
+
+
+def _rel(path: Path) -> str:
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def snippet_imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
+    """(line, module) for every ``snippets.*`` import in a Python file."""
+    source = path.read_text(encoding="utf-8") if source is None else source
+    try:
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise PluginError(f"{_rel(path)}:{exc.lineno}: syntax error: {exc.msg}") from None
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names if a.name.split(".")[0] == "snippets"]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "snippets":
+                found.append((node.lineno, node.module))
+                # `from snippets.topic import module` imports a module, not a name.
+                for alias in node.names:
+                    candidate = ROOT / Path(*node.module.split("."), alias.name + ".py")
+                    if candidate.is_file():
+                        found.append((node.lineno, f"{node.module}.{alias.name}"))
+    return found
+
+
+def snippet_dependencies(path: Path, source: str | None = None) -> list[Path]:
+    """Every snippet file a notebook imports, transitively; a missing one is a build error."""
+    seen: dict[Path, None] = {}
+    todo = [(path, source)]
+    while todo:
+        current, text = todo.pop()
+        for line, module in snippet_imports(current, text):
+            parts = module.split(".")
+            if len(parts) == 1:
+                continue  # `import snippets` alone
+            file = ROOT / Path(*parts[:-1], parts[-1] + ".py")
+            if not file.is_file():
+                if (ROOT / Path(*parts)).is_dir():
+                    continue  # a topic package; its modules are resolved by their own imports
+                raise PluginError(
+                    f"{_rel(current)}:{line}: imports {module}, but {_rel(file)} does not exist"
+                )
+            if file not in seen:
+                seen[file] = None
+                todo.append((file, None))
+    return sorted(seen)
+
+
+def cache_key(path: Path, source: str, kernel: str, allow_errors: bool) -> str:
+    h = hashlib.sha256()
+    h.update(Path(__file__).read_bytes())
+    h.update(STYLE.read_bytes())
+    h.update(f"{kernel}|{allow_errors}".encode())
+    h.update(source.encode("utf-8"))
+    for dep in snippet_dependencies(path, source):
+        h.update(_rel(dep).encode())
+        h.update(dep.read_bytes())
+    return h.hexdigest()
+
+
+def cell_lines(source: str) -> list[int]:
+    """1-based line number where each jupytext percent cell starts."""
+    starts = [i + 1 for i, line in enumerate(source.splitlines()) if line.startswith("# %%")]
+    return starts or [1]
+
+
+_SVG_META = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
+
+
+def clean_svg(svg: str) -> str:
+    """Deterministic SVG: no creation date metadata (ids are fixed by svg.hashsalt in the style)."""
+    return _SVG_META.sub("", svg)
+
+
+# --- execution ---------------------------------------------------------------------------------
+
+
+def execute(path: Path, source: str, kernel: str, allow_errors: bool):
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = jupytext.reads(source, fmt="py:percent")
+    lines = cell_lines(source)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(SETUP_CODE))
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel,
+        timeout=TIMEOUT,
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as exc:
+                number = index  # the setup cell is 0, so notebook cells are numbered from 1
+                line = lines[number - 1] if 0 < number <= len(lines) else 1
+                err = next((o for o in cell.outputs if o.get("output_type") == "error"), {})
+                what = f"{err.get('ename', 'Error')}: {err.get('evalue', '')}".strip()
+                if number == 0:
+                    raise PluginError(f"{_rel(path)}: notebook setup failed: {what}") from None
+                raise PluginError(
+                    f"{_rel(path)}:{line}: cell {number} raised {what}\n"
+                    + textwrap.indent(cell.source.strip()[:600], "    | ")
+                ) from None
+    nb.cells.pop(0)
+    return nb
+
+
+def render(path: Path, nb, src_uri: str) -> Rendered:
+    stem = path.stem
+    out: list[str] = []
+    figures: list[tuple[str, str]] = []
+    front = ""
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index}"
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "markdown":
+            text = cell.source
+            if index == 0 and text.startswith("---"):
+                end = text.find("\n---", 3)
+                if end < 0:
+                    raise PluginError(f"{_rel(path)}:1: front matter in the first cell is not closed with ---")
+                front, text = text[: end + 4] + "\n", text[end + 4 :]
+            out.append(text.strip())
+            continue
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        out.append(f"```python\n{cell.source.rstrip()}\n```")
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream":
+                text = output.get("text", "").rstrip()
+                if text:
+                    cls = "nb-output" if output.get("name") == "stdout" else "nb-output nb-stderr"
+                    out.append(f'``` {{ .text .{" .".join(cls.split())} }}\n{text}\n```')
+            elif kind in ("display_data", "execute_result"):
+                data = output.get("data", {})
+                if "image/svg+xml" in data:
+                    name = f"{stem}.fig{len(figures) + 1}.svg"
+                    svg = data["image/svg+xml"]
+                    svg = clean_svg(svg if isinstance(svg, str) else "".join(svg))
+                    figures.append((name, svg))
+                    data["image/svg+xml"] = svg
+                    out.append(f"![{stem} 图 {len(figures)}]({name}){{ .nb-figure loading=lazy }}")
+                elif "image/png" in data:
+                    raise PluginError(
+                        f"{_rel(path)}: cell {index + 1} produced a PNG; figures must be SVG (use plt.show())"
+                    )
+                elif "text/plain" in data:
+                    out.append(f"``` {{ .text .nb-output }}\n{data['text/plain'].rstrip()}\n```")
+            elif kind == "error":
+                tb = "\n".join(output.get("traceback", []))
+                tb = re.sub(r"\x1b\[[0-9;]*m", "", tb)
+                out.append(f"``` {{ .text .nb-output .nb-error }}\n{tb}\n```")
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    download = f"{stem}.ipynb"
+    footer = (
+        f'\n\n---\n\n[:material-download: 下载 notebook（{download}）]({download}){{ .md-button download }}'
+        f" 本页由 `{src_uri}` 在构建时执行生成；本地运行需要仓库根目录在 `sys.path` 上（`snippets` 包）。"
+    )
+    markdown = front + "\n\n".join(out) + footer + "\n"
+    ipynb = json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return Rendered(markdown=markdown, figures=figures, ipynb=ipynb)
+
+
+def build_one(path: Path, src_uri: str, kernel: str, allow_errors: bool, execute_nb: bool) -> Rendered:
+    source = path.read_text(encoding="utf-8")
+    key = cache_key(path, source, kernel, allow_errors) + ("" if execute_nb else "-noexec")
+    cached = CACHE_DIR / f"{key}.json"
+    if cached.is_file():
+        data = json.loads(cached.read_text(encoding="utf-8"))
+        return Rendered(data["markdown"], [tuple(f) for f in data["figures"]], data["ipynb"])
+    log.info("Executing notebook %s", _rel(path))
+    if execute_nb:
+        nb = execute(path, source, kernel, allow_errors)
+    else:
+        nb = jupytext.reads(source, fmt="py:percent")
+    result = render(path, nb, src_uri)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(".tmp")
+    tmp.write_text(
+        json.dumps({"markdown": result.markdown, "figures": result.figures, "ipynb": result.ipynb}),
+        encoding="utf-8",
+    )
+    tmp.replace(cached)
+    return result
+
+
+# --- MkDocs events ------------------------------------------------------------------------------
+
+
+@event_priority(-50)  # after mkdocs-jupyter has wrapped the notebook files
+def on_files(files: Files, config) -> Files:
+    plugin = _plugin(config)
+    notebooks = [f for f in files if f.abs_src_path and plugin.should_include(f)]
+    if os.environ.get("BAGU_NOTEBOOKS") == "skip":
+        for f in notebooks:
+            files.remove(f)
+        _results.clear()
+        return files
+    settings = plugin.config
+    kernel = settings["kernel_name"] or "python3"
+    jobs = {}
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for f in notebooks:
+            jobs[f.src_uri] = pool.submit(
+                build_one, Path(f.abs_src_path), f.src_uri, kernel, settings["allow_errors"], settings["execute"]
+            )
+    _results.clear()
+    for src_uri, job in sorted(jobs.items()):
+        _results[src_uri] = job.result()  # re-raises the first failure with its message
+    for src_uri, result in sorted(_results.items()):
+        folder = src_uri.rsplit("/", 1)[0] + "/" if "/" in src_uri else ""
+        for name, svg in result.figures:
+            files.append(File.generated(config, folder + name, content=svg))
+        stem = Path(src_uri).stem
+        files.append(File.generated(config, f"{folder}{stem}.ipynb", content=result.ipynb))
+    return files
+
+
+@event_priority(-50)
+def on_pre_page(page: Page, config, files: Files):
+    if page.file.src_uri in _results and "render" in page.__dict__:
+        del page.render  # undo mkdocs-jupyter's converter: render our Markdown like any page
+    return page
+
+
+def on_page_read_source(page: Page, config):
+    result = _results.get(page.file.src_uri)
+    return result.markdown if result else None

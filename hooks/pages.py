@@ -1,0 +1,163 @@
+"""Page rules every build enforces, with the file and line of each violation.
+
+* every ``##``-``######`` heading carries an explicit ASCII id ``{#kebab-id}``, unique site-wide
+  (answer URLs must not depend on the heading text);
+* every page has a ``description`` in its front matter (search summary and link previews);
+* every formula has balanced braces and matching ``\\begin``/``\\end`` (so a broken formula fails the
+  build instead of showing a red error to readers);
+* every page gets its last-updated date from git (``page.meta.revision_date``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.pages import Page
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEADING = re.compile(r"^(#{2,6})\s+(.*?)\s*$")
+EXPLICIT_ID = re.compile(r"\{[^}]*#([A-Za-z0-9_-]+)[^}]*\}\s*$")
+ID_FORMAT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+
+_seen_ids: dict[str, str] = {}
+_dates: dict[str, str] = {}
+
+
+def _source_line(page: Page, text: str, fallback: int) -> int:
+    """Line of `text` in the page's source file (front matter and notebook comment prefixes included)."""
+    try:
+        lines = Path(page.file.abs_src_path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return fallback
+    for number, line in enumerate(lines, 1):
+        if text in line:
+            return number
+    return fallback
+
+
+def headings(markdown: str):
+    """(line, level, text) of each ATX heading outside fenced code."""
+    fence = None
+    for number, line in enumerate(markdown.splitlines(), 1):
+        m = FENCE.match(line)
+        if m:
+            marker = m.group(1)
+            if fence is None:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = None
+            continue
+        if fence is None:
+            h = HEADING.match(line)
+            if h:
+                yield number, len(h.group(1)), h.group(2)
+
+
+def check_headings(page: Page, markdown: str) -> list[str]:
+    """Explicit ids everywhere; unique site-wide on question pages, unique per page in notebooks."""
+    problems = []
+    src = page.file.src_uri
+    notebook = not src.endswith(".md")
+    local: set[str] = set()
+    for number, _level, text in headings(markdown):
+        line = _source_line(page, text, number)
+        m = EXPLICIT_ID.search(text)
+        if not m:
+            problems.append(f"docs/{src}:{line}: heading without an explicit id: {text!r} (add {{#short-english-id}})")
+            continue
+        anchor = m.group(1)
+        if not ID_FORMAT.match(anchor):
+            problems.append(f"docs/{src}:{line}: id {anchor!r} is not lowercase ASCII kebab-case")
+        where = f"docs/{src}:{line}"
+        if notebook:
+            if anchor in local:
+                problems.append(f"{where}: duplicate id {anchor!r} in the same notebook")
+            local.add(anchor)
+            continue
+        if anchor in _seen_ids and not _seen_ids[anchor].startswith(f"docs/{src}:"):
+            problems.append(f"{where}: duplicate id {anchor!r}, already used at {_seen_ids[anchor]}")
+        elif anchor in _seen_ids:
+            problems.append(f"{where}: duplicate id {anchor!r} in the same page ({_seen_ids[anchor]})")
+        else:
+            _seen_ids[anchor] = where
+    return problems
+
+
+def check_math(page: Page, content: str) -> list[str]:
+    problems = []
+    for m in MATH.finditer(content):
+        tex = html.unescape(m.group(2))
+        body = re.sub(r"\\[{}]", "", tex)
+        depth = 0
+        for ch in body:
+            depth += ch == "{"
+            depth -= ch == "}"
+            if depth < 0:
+                break
+        envs_open = re.findall(r"\\begin\{([^}]*)\}", tex)
+        envs_close = re.findall(r"\\end\{([^}]*)\}", tex)
+        reason = None
+        if depth != 0:
+            reason = "unbalanced braces"
+        elif envs_open != envs_close[::-1] and sorted(envs_open) != sorted(envs_close):
+            reason = "\\begin/\\end mismatch"
+        if reason:
+            snippet = tex.strip()[:80]
+            line = _source_line(page, snippet.strip("\\()[]$ ")[:30], 0)
+            problems.append(f"docs/{page.file.src_uri}:{line}: invalid TeX ({reason}): {snippet}")
+    return problems
+
+
+def _git_dates() -> dict[str, str]:
+    """Last commit date (YYYY-MM-DD, UTC) of every file under docs/, from one `git log` pass."""
+    try:
+        out = subprocess.run(
+            ["git", "log", "--format=@%ct", "--name-only", "--", "docs"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    dates: dict[str, str] = {}
+    stamp = None
+    for line in out.splitlines():
+        if line.startswith("@"):
+            stamp = datetime.fromtimestamp(int(line[1:]), tz=timezone.utc).strftime("%Y-%m-%d")
+        elif line.strip() and stamp:
+            dates.setdefault(line.strip().removeprefix("docs/"), stamp)
+    return dates
+
+
+def on_pre_build(config):
+    _seen_ids.clear()
+    _dates.clear()
+    _dates.update(_git_dates())
+
+
+def on_page_markdown(markdown: str, page: Page, config, files):
+    problems = check_headings(page, markdown)
+    if not page.meta.get("description"):
+        problems.append(f"docs/{page.file.src_uri}:1: front matter has no 'description'")
+    if problems:
+        raise PluginError("\n".join(problems))
+    if page.file.src_uri.endswith("index.md") or not page.file.src_uri.endswith(".md"):
+        # topic indexes only list questions and notebooks only illustrate them: rank answers first
+        page.meta.setdefault("search", {}).setdefault("boost", 0.5)
+    date = _dates.get(page.file.src_uri)
+    if date:
+        page.meta["revision_date"] = date
+    return markdown
+
+
+def on_page_content(content: str, page: Page, config, files):
+    problems = check_math(page, content)
+    if problems:
+        raise PluginError("\n".join(problems))
+    return content

@@ -1,0 +1,55 @@
+"""Shared fixtures: one strict build of the site per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+# Canonical URLs of the test build live under a sub-path, as on GitHub Pages (/<repo>/).
+TEST_SITE_URL = "http://127.0.0.1:8000/bagu/"
+PREFIX = "/bagu/"
+
+
+def mkdocs_build(root: Path, site_dir: Path, env_extra: dict | None = None, check: bool = True):
+    env = dict(os.environ, SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1", **(env_extra or {}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
+        cwd=root, env=env, capture_output=True, text=True,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"mkdocs build --strict failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def build(tmp_path_factory):
+    site = tmp_path_factory.mktemp("site")
+    proc = mkdocs_build(ROOT, site)
+    return site, proc
+
+
+@pytest.fixture(scope="session")
+def site(build) -> Path:
+    return build[0]
+
+
+def html_pages(site: Path) -> list[Path]:
+    """Every content page of the built site (not redirects, not the 404 page)."""
+    pages = []
+    for path in sorted(site.rglob("index.html")):
+        text = path.read_text(encoding="utf-8")
+        if 'http-equiv="refresh"' in text:
+            continue
+        pages.append(path)
+    return pages
+
+
+def page_url(site: Path, path: Path) -> str:
+    rel = path.relative_to(site).parent.as_posix()
+    return "" if rel == "." else rel + "/"

@@ -1,0 +1,268 @@
+"""The reader's experience in headless Debian Chromium, on every page of the built site.
+
+The site is served under /bagu/ (as on GitHub Pages) from 127.0.0.1; any request elsewhere fails.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+import yaml
+
+from browser import launch, serve
+from conftest import PREFIX, ROOT, html_pages, page_url
+
+pytestmark = pytest.mark.browser
+
+MOBILE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 860}
+
+
+@pytest.fixture(scope="module")
+def base(site):
+    with serve(site, PREFIX) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch() as b:
+        yield b
+
+
+class Watch:
+    """Collects console errors, page errors and requests leaving 127.0.0.1 for one page."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", self._request)
+
+    def _request(self, request):
+        host = urlparse(request.url).hostname
+        if request.url.startswith(("data:", "blob:", "about:")):
+            return
+        if host != "127.0.0.1":
+            self.foreign.append(request.url)
+
+
+def wait_rendered(page):
+    """Wait until MathJax has typeset the page (if it has math) and every Mermaid diagram is drawn."""
+    if page.locator(".arithmatex").count():
+        page.wait_for_selector("body[data-math=done]", timeout=30000)
+    diagrams = page.locator(".mermaid-diagram")
+    for i in range(diagrams.count()):
+        diagrams.nth(i).scroll_into_view_if_needed()
+        page.wait_for_function(
+            "el => el.hasAttribute('data-rendered')", arg=diagrams.nth(i).element_handle(), timeout=30000)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def all_urls(site):
+    return [page_url(site, p) for p in html_pages(site)]
+
+
+def test_every_page_renders_cleanly_on_a_phone(site, base, browser):
+    ctx = browser.new_context(viewport=MOBILE, device_scale_factor=1)
+    problems = []
+    for url in all_urls(site):
+        page = ctx.new_page()
+        watch = Watch(page)
+        page.goto(base + url, wait_until="load")
+        try:
+            wait_rendered(page)
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"{url}: did not finish rendering: {exc}")
+            page.close()
+            continue
+        merror = page.locator("mjx-merror").count()
+        if merror:
+            texts = page.locator("mjx-merror").all_inner_texts()[:3]
+            problems.append(f"{url}: {merror} MathJax error(s): {texts}")
+        raw = page.evaluate("""() => {
+            const a = document.querySelector('article').cloneNode(true);
+            a.querySelectorAll('pre, code, mjx-container, script, .mermaid-diagram').forEach(e => e.remove());
+            const t = a.textContent;
+            const m = t.match(/\\\\\\(|\\\\\\[|\\$\\$|\\\\frac|\\\\mathrm|\\\\sum/);
+            return m ? t.slice(Math.max(0, m.index - 40), m.index + 40) : null;
+        }""")
+        if raw:
+            problems.append(f"{url}: raw TeX left in the article: ...{raw}...")
+        bad_diagrams = page.locator(".mermaid-diagram[data-rendered=error]").count()
+        no_svg = page.evaluate("() => [...document.querySelectorAll('.mermaid-diagram')].filter(d => !d.querySelector('svg')).length")
+        if bad_diagrams or no_svg:
+            problems.append(f"{url}: {max(bad_diagrams, no_svg)} Mermaid diagram(s) not rendered as SVG")
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 1:
+            wide = page.evaluate("""() => [...document.querySelectorAll('article *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                .slice(0, 3).map(e => e.tagName + '.' + e.className)""")
+            problems.append(f"{url}: page overflows a 375 px screen by {overflow} px ({wide})")
+        if watch.errors:
+            problems.append(f"{url}: console errors: {watch.errors[:3]}")
+        if watch.foreign:
+            problems.append(f"{url}: requests to other hosts: {watch.foreign[:3]}")
+        page.close()
+    ctx.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_topic_page_has_math_diagram_and_no_foreign_requests(base, browser):
+    ctx = browser.new_context(viewport=DESKTOP)
+    page = ctx.new_page()
+    watch = Watch(page)
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    wait_rendered(page)
+    assert page.locator("mjx-container").count() > 10
+    assert page.locator("mjx-merror").count() == 0
+    assert page.locator(".mermaid-diagram svg").count() >= 1
+    assert not watch.foreign and not watch.errors
+    ctx.close()
+
+
+def test_answer_link_lands_below_the_sticky_header(base, browser):
+    ctx = browser.new_context(viewport=MOBILE)
+    page = ctx.new_page()
+    page.goto(base + "normalization/layernorm/#pre-norm-vs-post-norm", wait_until="load")
+    wait_rendered(page)
+    page.goto(base + "normalization/layernorm/#pre-norm-vs-post-norm", wait_until="load")
+    page.wait_for_timeout(500)
+    header = page.locator(".md-header").bounding_box()
+    heading = page.locator("#pre-norm-vs-post-norm").bounding_box()
+    assert heading["y"] >= header["y"] + header["height"] - 1, (heading, header)
+    assert heading["y"] < MOBILE["height"] / 2
+    ctx.close()
+
+
+def test_copy_link_button_copies_the_absolute_answer_url(base, browser):
+    ctx = browser.new_context(viewport=DESKTOP)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = ctx.new_page()
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    canonical = page.locator('link[rel="canonical"]').get_attribute("href")
+    assert canonical.startswith("http") and canonical.endswith("/normalization/layernorm/")
+    button = page.locator("#rmsnorm .copy-link")
+    assert button.get_attribute("aria-label")
+    button.click()
+    page.wait_for_selector("#rmsnorm .copy-link.copied")
+    assert page.evaluate("navigator.clipboard.readText()") == canonical + "#rmsnorm"
+    ctx.close()
+
+
+def test_self_test_mode_hides_reveals_and_remembers(base, browser):
+    ctx = browser.new_context(viewport=DESKTOP)
+    page = ctx.new_page()
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    toggle = page.locator(".quiz-toggle")
+    assert toggle.get_attribute("aria-pressed") == "false"
+    assert page.locator(".quiz-answer[hidden]").count() == 0
+    toggle.click()
+    answers = page.locator(".quiz-answer")
+    n = answers.count()
+    assert n >= 5 and page.locator(".quiz-answer[hidden]").count() == n
+    # keyboard: focus the first reveal button and press Enter, then Space to hide again
+    reveal = page.locator(".quiz-reveal").first
+    reveal.focus()
+    page.keyboard.press("Enter")
+    assert reveal.get_attribute("aria-expanded") == "true"
+    assert page.locator(".quiz-answer[hidden]").count() == n - 1
+    page.keyboard.press("Space")
+    assert page.locator(".quiz-answer[hidden]").count() == n
+    page.reload(wait_until="load")
+    assert page.locator(".quiz-toggle").get_attribute("aria-pressed") == "true"
+    assert page.locator(".quiz-answer[hidden]").count() == n
+    # a shared link to one answer opens with that answer revealed
+    page.goto(base + "normalization/layernorm/#rmsnorm", wait_until="load")
+    assert page.locator("#answer-rmsnorm").is_visible()
+    page.locator(".quiz-toggle").click()
+    assert page.locator(".quiz-answer[hidden]").count() == 0
+    ctx.close()
+
+
+def contrast(png: bytes) -> float:
+    """WCAG contrast ratio between an element's background (its most common luminance) and its ink."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float) / 255
+    lin = np.where(img <= 0.03928, img / 12.92, ((img + 0.055) / 1.055) ** 2.4)
+    lum = (lin @ np.array([0.2126, 0.7152, 0.0722])).ravel()
+    hist, edges = np.histogram(lum, bins=50, range=(0, 1))
+    bg = edges[np.argmax(hist)] + 0.01
+    ink = np.percentile(lum, 0.5) if bg > 0.5 else np.percentile(lum, 99.5)
+    hi, lo = max(bg, ink), min(bg, ink)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_plots_diagrams_and_formulas_are_readable_in_both_palettes(base, browser, scheme):
+    ctx = browser.new_context(viewport=DESKTOP, color_scheme=scheme)
+    page = ctx.new_page()
+    checked = []
+    for url, selector in [
+        ("normalization/layernorm/", ".mermaid-diagram svg"),
+        ("normalization/layernorm/", "div.arithmatex mjx-container"),
+        ("normalization/bn-ln-axes/", "img.nb-figure"),
+    ]:
+        page.goto(base + url, wait_until="load")
+        expected = "slate" if scheme == "dark" else "default"
+        assert page.evaluate("document.body.getAttribute('data-md-color-scheme')") == expected
+        wait_rendered(page)
+        el = page.locator(selector).first
+        el.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        ratio = contrast(el.screenshot())
+        checked.append((url, selector, round(ratio, 1)))
+        assert ratio >= 3.0, f"{scheme}: {url} {selector}: contrast {ratio:.2f} < 3"
+    ctx.close()
+
+
+def test_palette_toggle_rerenders_diagrams(base, browser):
+    ctx = browser.new_context(viewport=DESKTOP, color_scheme="light")
+    page = ctx.new_page()
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    wait_rendered(page)
+    assert page.locator(".mermaid-diagram").first.get_attribute("data-rendered") == "light"
+    page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+    page.wait_for_function("document.querySelector('.mermaid-diagram').getAttribute('data-rendered') === 'dark'")
+    ctx.close()
+
+
+def search(page, query: str) -> list[str]:
+    box = page.locator("input.md-search__input")
+    if not box.is_visible():
+        page.locator("label.md-header__button[for='__search']").click()
+    box.click()
+    box.fill("")
+    box.fill(query)
+    box.press("End")  # Material reacts to key events, not to fill()
+    page.wait_for_function(
+        "() => document.querySelector('.md-search-result__meta') && "
+        "!/输入|Type/.test(document.querySelector('.md-search-result__meta').textContent)", timeout=10000)
+    page.wait_for_timeout(150)
+    # one entry per result item: the page link and the section links shown under it
+    return page.evaluate("""() => [...document.querySelectorAll('.md-search-result__list > .md-search-result__item')]
+        .map(item => [...item.querySelectorAll('a.md-search-result__link')].map(a => a.getAttribute('href')))""")
+
+
+QUERIES = yaml.safe_load((ROOT / "tests" / "search_queries.yml").read_text(encoding="utf-8"))
+
+
+def test_search_finds_the_expected_answer_in_the_top_three(base, browser):
+    ctx = browser.new_context(viewport=DESKTOP)
+    page = ctx.new_page()
+    page.goto(base, wait_until="load")
+    page.wait_for_timeout(500)
+    misses = []
+    for query, expected in QUERIES.items():
+        items = search(page, str(query))
+        top = [[re.sub(r"\?[^#]*", "", h.split(PREFIX, 1)[-1]) for h in links] for links in items[:3]]
+        if not any(expected in links for links in top):
+            misses.append(f"query {query!r}: expected {expected}, top 3 were {top}")
+    ctx.close()
+    assert not misses, f"{len(misses)}/{len(QUERIES)} queries missed:\n" + "\n".join(misses)

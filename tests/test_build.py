@@ -1,0 +1,223 @@
+"""The strict build and the properties of its output that need no browser."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import DOCS, ROOT, TEST_SITE_URL, html_pages, page_url
+
+SITE_HOST = urlparse(TEST_SITE_URL).netloc
+RESOURCE_ATTRS = {
+    "script": ["src"], "img": ["src", "srcset"], "source": ["src", "srcset"], "iframe": ["src"],
+    "video": ["src", "poster"], "audio": ["src"], "embed": ["src"], "object": ["data"], "use": ["href", "xlink:href"],
+}
+URL_IN_CSS = re.compile(r"url\(\s*['\"]?(https?:)?//([^/'\")]+)", re.I)
+IMPORT_IN_CSS = re.compile(r"@import\s+['\"](https?:)?//([^/'\"]+)", re.I)
+EXTERNAL_IN_SOURCE = re.compile(r"(?:https?:)?//([a-z0-9.-]+\.[a-z]{2,})[/\"')]", re.I)
+
+
+def third_party(url: str) -> str | None:
+    url = url.strip()
+    if url.startswith("//") or url.startswith("http://") or url.startswith("https://"):
+        host = urlparse(url if not url.startswith("//") else "http:" + url).netloc
+        if host and host != SITE_HOST:
+            return host
+    return None
+
+
+def test_strict_build_succeeds(build):
+    site, proc = build
+    assert (site / "index.html").is_file()
+    assert "WARNING" not in proc.stderr, proc.stderr[-3000:]
+
+
+def test_no_third_party_assets_in_html(site):
+    problems = []
+    for path in html_pages(site) + [site / "404.html"]:
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for tag, attrs in RESOURCE_ATTRS.items():
+            for el in soup.find_all(tag):
+                for attr in attrs:
+                    for url in (el.get(attr) or "").split(","):
+                        host = third_party(url.split(" ")[0])
+                        if host:
+                            problems.append(f"{path.relative_to(site)}: <{tag} {attr}> loads {url.strip()}")
+        for el in soup.find_all("link"):
+            rel = " ".join(el.get("rel") or [])
+            if rel in ("canonical", "alternate", "author", "license") or "nofollow" in rel:
+                continue
+            host = third_party(el.get("href") or "")
+            if host:
+                problems.append(f"{path.relative_to(site)}: <link rel={rel}> loads {el.get('href')}")
+        for style in soup.find_all("style"):
+            for m in URL_IN_CSS.finditer(style.text):
+                problems.append(f"{path.relative_to(site)}: inline style loads //{m.group(2)}")
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_no_third_party_urls_in_stylesheets(site):
+    problems = []
+    for css in site.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        for m in list(URL_IN_CSS.finditer(text)) + list(IMPORT_IN_CSS.finditer(text)):
+            if m.group(2) != SITE_HOST:
+                problems.append(f"{css.relative_to(site)}: loads //{m.group(2)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_own_assets_and_config_name_no_third_party_host():
+    """Our scripts, styles, templates and config may not point at a CDN (Material's bundle is checked in the browser)."""
+    problems = []
+    sources = [ROOT / "mkdocs.yml", *sorted((DOCS / "assets").rglob("*.*")), *sorted((ROOT / "overrides").rglob("*.*"))]
+    for path in sources:
+        if path.suffix not in (".yml", ".js", ".css", ".html", ".mjs"):
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            stripped = line.strip()
+            if stripped.startswith(("#", "//", "*", "/*", "{#")):
+                continue
+            for m in EXTERNAL_IN_SOURCE.finditer(line):
+                if "SITE_URL" in line or "127.0.0.1" in m.group(1) or m.group(1) == "www.w3.org":
+                    continue
+                problems.append(f"{path.relative_to(ROOT)}:{n}: third-party host {m.group(1)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_mathjax_and_mermaid_are_self_hosted(site):
+    assert (site / "assets/vendor/mathjax/tex-chtml.js").is_file()
+    fonts = list((site / "assets/vendor/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
+    assert len(fonts) > 10
+    assert (site / "assets/vendor/mermaid/mermaid.esm.min.mjs").is_file()
+    chunks = list((site / "assets/vendor/mermaid/chunks/mermaid.esm.min").glob("*.mjs"))
+    assert len(chunks) > 20
+
+
+def test_search_index_segments_chinese_with_jieba(site):
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    sep = index["config"]["separator"]
+    assert "\\u200b" in sep or "\u200b" in sep, "the search separator must keep U+200B (jieba's word boundary)"
+    docs = index["docs"]
+    chinese = [d for d in docs if re.search(r"[\u4e00-\u9fff]{4,}", d["text"])]
+    assert chinese, "no Chinese text in the search index"
+    segmented = [d for d in chinese if "\u200b" in d["text"]]
+    assert len(segmented) / len(chinese) > 0.95, "Chinese text in the index is not segmented by jieba"
+    # a domain word from the user dictionary stays one token
+    assert any("\u200b归一化\u200b" in d["text"] or d["text"].startswith("归一化\u200b") for d in docs)
+
+
+def test_every_page_has_description_and_link_preview(site):
+    problems = []
+    for path in html_pages(site):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        where = path.relative_to(site)
+        desc = soup.find("meta", attrs={"name": "description"})
+        if not desc or not desc.get("content"):
+            problems.append(f"{where}: no <meta name=description>")
+        for prop in ("og:title", "og:description", "og:url", "og:type"):
+            if not soup.find("meta", attrs={"property": prop}):
+                problems.append(f"{where}: no {prop}")
+        og_url = soup.find("meta", attrs={"property": "og:url"})
+        if og_url and not og_url["content"].startswith(TEST_SITE_URL):
+            problems.append(f"{where}: og:url {og_url['content']} is not absolute under site_url")
+        if not soup.find("meta", attrs={"name": "twitter:card"}):
+            problems.append(f"{where}: no twitter:card")
+    assert not problems, "\n".join(problems[:20])
+
+
+def notebook_sources() -> list[Path]:
+    return sorted(p for p in DOCS.rglob("*.py") if "assets" not in p.parts)
+
+
+def test_notebook_pages_are_small_and_complete(site):
+    problems = []
+    sources = notebook_sources()
+    assert sources, "no notebooks found"
+    for src in sources:
+        rel = src.relative_to(DOCS)
+        page = site / rel.parent / rel.stem / "index.html"
+        if not page.is_file():
+            problems.append(f"{rel}: no page at {page.relative_to(site)}")
+            continue
+        size = page.stat().st_size
+        if size > 150 * 1024:
+            problems.append(f"{rel}: page is {size / 1024:.0f} KiB of HTML (limit 150 KiB)")
+        html = page.read_text(encoding="utf-8")
+        for noise in ("In [", "Copied!", "jp-Cell", "jupyter-wrapper"):
+            if noise in html:
+                problems.append(f"{rel}: page contains notebook UI noise {noise!r}")
+        if not (site / rel.parent / f"{rel.stem}.fig1.svg").is_file():
+            problems.append(f"{rel}: produced no figure")
+        ipynb = site / rel.parent / f"{rel.stem}.ipynb"
+        if not ipynb.is_file():
+            problems.append(f"{rel}: no downloadable .ipynb")
+        else:
+            nb = json.loads(ipynb.read_text(encoding="utf-8"))
+            if nb.get("nbformat") != 4 or not any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"):
+                problems.append(f"{rel}: .ipynb is not an executed notebook")
+        if f'{rel.stem}.ipynb' not in html:
+            problems.append(f"{rel}: page has no download link")
+    assert not problems, "\n".join(problems)
+
+
+def test_notebook_search_entries_have_no_prompt_noise(site):
+    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
+    noisy = [d["location"] for d in index["docs"] if "In [" in d["text"] or "Copied!" in d["text"]]
+    assert not noisy, noisy[:10]
+
+
+def test_notebook_headings_have_ids_and_toc(site):
+    for src in notebook_sources():
+        rel = src.relative_to(DOCS)
+        soup = BeautifulSoup((site / rel.parent / rel.stem / "index.html").read_text(encoding="utf-8"), "html.parser")
+        article = soup.select_one("article")
+        heads = article.select("h2, h3")
+        assert heads, f"{rel}: no section headings"
+        for h in heads:
+            assert h.get("id") and re.fullmatch(r"[a-z0-9-]+", h["id"]), f"{rel}: heading {h.text!r} has id {h.get('id')!r}"
+        toc_links = {a["href"].split("#")[-1] for a in soup.select(".md-sidebar--secondary a.md-nav__link[href*='#']")}
+        assert {h["id"] for h in article.select("h2")} <= toc_links, f"{rel}: table of contents misses headings"
+
+
+def test_notebook_figures_are_deterministic_svg(site):
+    for svg in site.rglob("*.fig*.svg"):
+        text = svg.read_text(encoding="utf-8")
+        assert text.lstrip().startswith(("<?xml", "<svg")), svg
+        assert "<dc:date>" not in text, f"{svg.name} embeds a date"
+
+
+def test_every_page_shows_last_updated_date(site):
+    """Dates come from git; pages never committed have none, so only committed pages are checked."""
+    import subprocess
+
+    tracked = subprocess.run(["git", "ls-files", "docs"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    checked = 0
+    for src in tracked:
+        rel = Path(src).relative_to("docs")
+        if rel.suffix not in (".md", ".py") or rel.parts[0] == "assets":
+            continue
+        stem = rel.with_suffix("")
+        out = site / (stem.parent if stem.name == "index" else stem) / "index.html"
+        html = out.read_text(encoding="utf-8")
+        assert "md-source-file" in html and re.search(r"\d{4}-\d{2}-\d{2}", html), f"{src}: no last-updated date"
+        checked += 1
+    if not checked:
+        pytest.skip("no committed pages yet")
+
+
+def test_site_works_under_a_sub_path(site):
+    """Every internal URL in the HTML is relative, so the site can be served under /<repo>/."""
+    problems = []
+    for path in html_pages(site):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for el in soup.find_all(["a", "link", "script", "img"]):
+            url = el.get("href") or el.get("src") or ""
+            rel = " ".join(el.get("rel") or [])
+            if url.startswith("/") and not url.startswith("//") and rel != "canonical":
+                problems.append(f"{page_url(site, path)}: root-absolute URL {url}")
+    assert not problems, "\n".join(problems[:20])

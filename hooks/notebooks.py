@@ -171,6 +171,7 @@ def execute(path: Path, source: str, kernel: str, allow_errors: bool):
         timeout=TIMEOUT,
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no "running over TCP" banner per kernel
     )
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):

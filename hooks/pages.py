@@ -141,7 +141,26 @@ def on_pre_build(config):
     _dates.update(_git_dates())
 
 
+def front_matter_error(page: Page, markdown: str) -> str | None:
+    """MkDocs drops front matter it cannot parse; say why, with the line, instead."""
+    if page.meta or not markdown.startswith("---"):
+        return None
+    import yaml
+
+    block = markdown.split("\n---", 1)[0][3:]
+    try:
+        yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        return f"docs/{page.file.src_uri}:{line}: front matter is not valid YAML: {getattr(exc, 'problem', exc)}"
+    return f"docs/{page.file.src_uri}:1: front matter could not be read"
+
+
 def on_page_markdown(markdown: str, page: Page, config, files):
+    error = front_matter_error(page, markdown)
+    if error:
+        raise PluginError(error)
     problems = check_headings(page, markdown)
     if not page.meta.get("description"):
         problems.append(f"docs/{page.file.src_uri}:1: front matter has no 'description'")

@@ -25,16 +25,34 @@
   function typeset() {
     var nodes = document.querySelectorAll(".arithmatex");
     if (!nodes.length) return;
+    var start = 0;
     loadMathJax().then(function () {
       var MJ = window.MathJax;
+      start = performance.now();
       MJ.startup.output.clearCache();
       MJ.typesetClear();
       MJ.texReset();
       return MJ.typesetPromise();
     }).then(function () {
+      if (performance.measure) performance.measure("bagu-typeset", {start: start, end: performance.now()});
+      fitWideMath();
       document.body.setAttribute("data-math", "done");
     }).catch(function (err) { console.warn("MathJax:", err); });
   }
+
+  /* Inline formulas cannot wrap: one wider than its line gets its own horizontal scroll box. */
+  function fitWideMath() {
+    document.querySelectorAll("span.arithmatex").forEach(function (span) {
+      span.classList.remove("math-wide");
+      var parent = span.parentElement;
+      if (parent && span.getBoundingClientRect().width > parent.clientWidth) span.classList.add("math-wide");
+    });
+  }
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(fitWideMath, 150);
+  });
 
   /* ---- Mermaid ------------------------------------------------------------------------------ */
   var mermaidLoading = null;

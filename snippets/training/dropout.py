@@ -1,0 +1,36 @@
+"""Dropout：原始（vanilla）与反向（inverted）两种实现。
+
+注意参数含义：这里统一用 keep_prob（保留概率）；PyTorch 的 nn.Dropout(p) 里 p 是丢弃概率，
+两者关系 keep_prob = 1 - p。
+"""
+import numpy as np
+
+
+# --8<-- [start:vanilla]
+def dropout_vanilla(h, keep_prob, rng, training=True):
+    """原始 dropout（Srivastava et al. 2014）：训练时只置零不缩放，测试时整体乘 keep_prob。"""
+    if not training:
+        return h * keep_prob
+    mask = rng.random(h.shape) < keep_prob
+    return h * mask
+# --8<-- [end:vanilla]
+
+
+# --8<-- [start:inverted]
+def dropout_inverted(h, keep_prob, rng, training=True):
+    """反向 dropout：训练时保留的单元除以 keep_prob，测试时原样输出。
+
+    E[h'] = h 成立；但 E[h'^2] = h^2 / keep_prob，二阶矩（方差）训练时更大。
+    """
+    if not training or keep_prob == 1.0:
+        return h
+    mask = rng.random(h.shape) < keep_prob
+    return h * mask / keep_prob
+# --8<-- [end:inverted]
+
+
+# --8<-- [start:inverted_backward]
+def dropout_inverted_backward(grad_out, mask, keep_prob):
+    """反向传播：梯度只流过被保留的单元，并带同样的 1/keep_prob 缩放。"""
+    return grad_out * mask / keep_prob
+# --8<-- [end:inverted_backward]

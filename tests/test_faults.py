@@ -1,0 +1,160 @@
+"""Fault injection: copy the project, break one thing, and check the build (or the test that guards it)
+fails with a message naming the file. Each case is one row of the fault table in the README."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, TEST_SITE_URL
+
+pytestmark = pytest.mark.faults
+
+IGNORE = shutil.ignore_patterns(".git", ".venv", "node_modules", "site", "__pycache__", ".pytest_cache", "*.pyc")
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    dst = tmp_path / "proj"
+    shutil.copytree(ROOT, dst, ignore=IGNORE)
+    (dst / "node_modules").symlink_to(ROOT / "node_modules")
+    return dst
+
+
+def run(cmd, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1")
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+
+
+def build(root: Path) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(root / "site")], root)
+
+
+def edit(path: Path, old: str, new: str, count: int = 1):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fault setup: {old!r} not in {path}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def append(path: Path, text: str):
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+PAGE = "docs/normalization/layernorm.md"
+NOTEBOOK = "docs/normalization/bn-ln-axes.py"
+
+
+def assert_fails(proc, *needles):
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, f"fault was not caught:\n{out[-3000:]}"
+    for needle in needles:
+        assert re.search(needle, out), f"message does not mention {needle!r}:\n{out[-3000:]}"
+
+
+def test_broken_internal_link(project):
+    append(project / PAGE, "\n见 [不存在的页面](nowhere.md)。\n")
+    assert_fails(build(project), r"normalization/layernorm\.md", r"nowhere\.md")
+
+
+def test_broken_anchor(project):
+    append(project / PAGE, "\n见 [另一个问题](layernorm.md#no-such-answer)。\n")
+    assert_fails(build(project), r"normalization/layernorm\.md", r"no-such-answer")
+
+
+def test_broken_anchor_into_a_notebook_page(project):
+    append(project / PAGE, "\n见 [实验](bn-ln-axes.py#no-such-section)。\n")
+    assert_fails(build(project), r"normalization/layernorm\.md", r"no-such-section")
+
+
+def test_missing_image(project):
+    append(project / PAGE, "\n![图](missing-figure.svg)\n")
+    assert_fails(build(project), r"normalization/layernorm\.md", r"missing-figure\.svg")
+
+
+def test_missing_snippet_file(project):
+    edit(project / PAGE, '--8<-- "normalization/norms.py:rms_norm"', '--8<-- "normalization/gone.py:rms_norm"')
+    assert_fails(build(project), r"normalization/layernorm\.md", r"gone\.py")
+
+
+def test_missing_snippet_section(project):
+    edit(project / PAGE, '--8<-- "normalization/norms.py:rms_norm"', '--8<-- "normalization/norms.py:no_such_section"')
+    assert_fails(build(project), r"normalization/layernorm\.md", r"no_such_section")
+
+
+def test_notebook_cell_raises(project):
+    append(project / NOTEBOOK, "\n# %%\nraise RuntimeError('injected failure')\n")
+    assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+", r"cell \d+", r"RuntimeError: injected failure")
+
+
+def test_notebook_assertion_fails(project):
+    edit(project / NOTEBOOK, "assert pre[-1] > 2 * pre[0]", "assert pre[-1] < 2 * pre[0]")
+    assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+", r"cell \d+", r"AssertionError")
+
+
+def test_notebook_imports_a_snippet_that_no_longer_exists(project):
+    (project / "snippets/normalization/norms.py").rename(project / "snippets/normalization/renamed.py")
+    assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+", r"snippets\.normalization\.norms")
+
+
+def test_invalid_tex(project):
+    append(project / PAGE, "\n$$\n\\frac{a}{b\n$$\n")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md", r"invalid TeX \(unbalanced braces\)")
+
+
+def test_duplicate_id(project):
+    append(project / PAGE, "\n## 重复的问题？ {#rmsnorm}\n\n正文。\n")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"duplicate id 'rmsnorm'")
+
+
+def test_question_heading_without_id(project):
+    append(project / PAGE, "\n## 没有 id 的问题？\n\n正文。\n")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"heading without an explicit id")
+
+
+def test_published_id_removed_without_redirect(project):
+    edit(project / PAGE, "{#weight-normalization}", "{#weight-norm}")
+    proc = run([sys.executable, "tools/ids.py"], project)
+    assert_fails(proc, r"docs/normalization/layernorm\.md", r"'weight-normalization' is gone")
+    # declaring the redirect (and registering the new id) makes it pass, and the build serves the redirect
+    edit(project / "redirects.yml", "anchors: {}",
+         "anchors:\n  normalization/layernorm.md#weight-normalization: normalization/layernorm.md#weight-norm")
+    assert run([sys.executable, "tools/ids.py", "--update"], project).returncode == 0
+    proc = build(project)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    html = (project / "site/normalization/layernorm/index.html").read_text(encoding="utf-8")
+    assert '"weight-normalization": "#weight-norm"' in html or '"weight-normalization":' in html
+
+
+def test_page_missing_from_nav(project):
+    (project / "docs/normalization/orphan.md").write_text(
+        "---\ndescription: 一个没有放进导航的页面，用来检查构建会失败。\ntags: [测试]\n---\n# 孤儿页\n", encoding="utf-8")
+    assert_fails(build(project), r"not included in the \"nav\"", r"normalization/orphan\.md")
+
+
+def test_third_party_cdn_url_in_config(project):
+    edit(project / "mkdocs.yml", "  - assets/javascripts/site.js",
+         "  - assets/javascripts/site.js\n  - https://cdn.jsdelivr.net/npm/lodash@4/lodash.min.js")
+    proc = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "tests/test_build.py::test_no_third_party_assets_in_html",
+                "tests/test_build.py::test_own_assets_and_config_name_no_third_party_host"], project)
+    assert_fails(proc, r"mkdocs\.yml:\d+: third-party host cdn\.jsdelivr\.net", r"index\.html: <script src> loads https://cdn\.jsdelivr\.net")
+
+
+def test_third_party_cdn_url_in_assets(project):
+    append(project / "docs/assets/stylesheets/extra.css",
+           "\n@import url('https://fonts.googleapis.com/css2?family=Noto+Sans+SC');\n")
+    proc = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "tests/test_build.py::test_no_third_party_urls_in_stylesheets",
+                "tests/test_build.py::test_own_assets_and_config_name_no_third_party_host"], project)
+    assert_fails(proc, r"extra\.css:\d+: third-party host fonts\.googleapis\.com", r"extra\.css: loads //fonts\.googleapis\.com")
+
+
+def test_front_matter_yaml_error(project):
+    edit(project / PAGE, "tags: [归一化,", "tags: [归一化: [,")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+: front matter is not valid YAML")

@@ -14,7 +14,8 @@ notebook's bytes only. Here:
 * figures are published as deterministic SVG files ``<name>.figN.svg`` and the executed notebook as
   ``<name>.ipynb`` for download.
 
-Set ``BAGU_NOTEBOOKS=skip`` to drop notebooks from the build (used by ``make bench`` as the baseline).
+Set ``BAGU_NOTEBOOKS=skip`` to drop notebooks from the build (used by ``make bench`` as the baseline) and
+``BAGU_NB_CACHE=DIR`` to use another cache directory (the reproducibility test builds twice from cold).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ log = logging.getLogger("mkdocs.hooks.notebooks")
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
-CACHE_DIR = ROOT / ".cache" / "notebooks"
+CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or ROOT / ".cache" / "notebooks")
 STYLE = ROOT / "figs" / "bagu.mplstyle"
 TIMEOUT = 120  # seconds per cell
 

@@ -1,4 +1,4 @@
-"""FID：两个高斯之间的 Fréchet（2-Wasserstein）距离。"""
+"""FID：两个高斯之间的 Fréchet 距离（2-Wasserstein 距离的平方）。"""
 import numpy as np
 
 

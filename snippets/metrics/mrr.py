@@ -1,4 +1,4 @@
-"""检索指标：MRR（笔记中的实现与提前退出版）、Recall@k / Hit@k、nDCG@k、AP。"""
+"""检索指标：MRR（逐 cutoff 重扫的朴素实现与提前退出版）、Recall@k / Hit@k、nDCG@k、AP。"""
 import numpy as np
 
 

@@ -197,6 +197,15 @@
     });
   }
 
+  /* Following a link to one answer (same page, new #fragment) reveals that answer. */
+  window.addEventListener("hashchange", function () {
+    var target = decodeURIComponent(location.hash.slice(1));
+    if (!target || !quizOn()) return;
+    sections().forEach(function (item) {
+      if (item.heading.id === target || item.answer.querySelector('[id="' + CSS.escape(target) + '"]')) setRevealed(item, true);
+    });
+  });
+
   /* ---- Anchor redirects (ids renamed after publication, see redirects.yml) ------------------ */
   function anchorRedirect() {
     var data = document.getElementById("anchor-redirects");

@@ -230,7 +230,7 @@ def render(path: Path, nb, src_uri: str) -> Rendered:
                     svg = clean_svg(svg if isinstance(svg, str) else "".join(svg))
                     figures.append((name, svg))
                     data["image/svg+xml"] = svg
-                    out.append(f"![{stem} 图 {len(figures)}]({name}){{ .nb-figure loading=lazy }}")
+                    out.append(f"![{stem} 图 {len(figures)}]({name}){{ .nb-figure }}")
                 elif "image/png" in data:
                     raise PluginError(
                         f"{_rel(path)}: cell {index + 1} produced a PNG; figures must be SVG (use plt.show())"

@@ -119,6 +119,7 @@ def test_question_heading_without_id(project):
 
 def test_published_id_removed_without_redirect(project):
     edit(project / PAGE, "{#weight-normalization}", "{#weight-norm}")
+    edit(project / "docs/normalization/index.md", "#weight-normalization)", "#weight-norm)")
     proc = run([sys.executable, "tools/ids.py"], project)
     assert_fails(proc, r"docs/normalization/layernorm\.md", r"'weight-normalization' is gone")
     # declaring the redirect (and registering the new id) makes it pass, and the build serves the redirect

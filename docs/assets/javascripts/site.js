@@ -23,8 +23,13 @@
     return mathjaxLoading;
   }
   function typeset() {
-    var nodes = document.querySelectorAll(".arithmatex");
-    if (!nodes.length) return;
+    // Formulas are typeset at build time (hooks/typeset.py); MathJax is only fetched for any left raw.
+    var nodes = document.querySelectorAll(".arithmatex:not([data-ssr])");
+    if (!nodes.length) {
+      fitWideMath();
+      document.body.setAttribute("data-math", "done");
+      return;
+    }
     var start = 0;
     loadMathJax().then(function () {
       var MJ = window.MathJax;
@@ -42,14 +47,19 @@
 
   /* Inline formulas cannot wrap: one wider than its line gets its own horizontal scroll box. */
   function fitWideMath() {
-    document.querySelectorAll("span.arithmatex").forEach(function (span) {
-      span.classList.remove("math-wide");
+    // reads and writes in separate passes: one layout, not one per formula
+    var spans = Array.prototype.slice.call(document.querySelectorAll("span.arithmatex"));
+    spans.forEach(function (span) { span.classList.remove("math-wide"); });
+    var wide = spans.filter(function (span) {
       var parent = span.parentElement;
-      if (parent && span.getBoundingClientRect().width > parent.clientWidth) span.classList.add("math-wide");
+      return parent && span.getBoundingClientRect().width > parent.clientWidth;
     });
+    wide.forEach(function (span) { span.classList.add("math-wide"); });
   }
-  var resizeTimer = null;
+  var resizeTimer = null, lastWidth = window.innerWidth;
   window.addEventListener("resize", function () {
+    if (window.innerWidth === lastWidth) return;
+    lastWidth = window.innerWidth;
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(fitWideMath, 150);
   });
@@ -131,9 +141,10 @@
   /* ---- Self-test mode ("隐藏答案") --------------------------------------------------------- */
   var QUIZ_KEY = "bagu.quiz";
   function quizOn() { try { return localStorage.getItem(QUIZ_KEY) === "1"; } catch (e) { return false; } }
-  function sections() {
+  function sections(wrap) {
     var article = document.querySelector(".md-content article");
     if (!article) return [];
+    if (!wrap && !article.querySelector(".quiz-answer")) return [];
     var out = [];
     article.querySelectorAll(":scope > h2[id]").forEach(function (h) {
       var answer = h.nextElementSibling && h.nextElementSibling.classList.contains("quiz-answer") ? h.nextElementSibling : null;
@@ -156,14 +167,21 @@
     var btn = item.heading.querySelector(".quiz-reveal");
     if (btn) { btn.setAttribute("aria-expanded", String(revealed)); btn.textContent = revealed ? "收起答案" : "显示答案"; }
   }
+  function isQuestionPage() {
+    // a page of questions: its first answer opens with the one-sentence tip
+    var h = document.querySelector(".md-content article > h2[id]");
+    var next = h && h.nextElementSibling;
+    if (next && next.classList.contains("quiz-answer")) next = next.firstElementChild;
+    return Boolean(next && next.classList.contains("admonition") && next.classList.contains("tip"));
+  }
   function applyQuiz() {
-    var items = sections();
     var toggle = document.querySelector(".quiz-toggle");
-    if (!items.length || !items[0].answer.querySelector(".admonition.tip")) {
+    if (!isQuestionPage()) {
       if (toggle) toggle.remove();
       return;
     }
     var on = quizOn();
+    var items = sections(on);
     if (!toggle) {
       toggle = document.createElement("button");
       toggle.type = "button";
@@ -173,7 +191,7 @@
         applyQuiz();
       });
       var h1 = document.querySelector(".md-content article h1");
-      (h1 || items[0].heading).after(toggle);
+      (h1 || document.querySelector(".md-content article > h2[id]")).after(toggle);
     }
     toggle.setAttribute("aria-pressed", String(on));
     toggle.textContent = on ? "显示全部答案" : "隐藏答案（自测）";
@@ -215,7 +233,14 @@
     if (map[id]) location.replace(new URL(map[id], location.href).href);
   }
 
+  /* Material's search dialog has no accessible name. */
+  function labelSearch() {
+    var dialog = document.querySelector('.md-search[role="dialog"]');
+    if (dialog && !dialog.hasAttribute("aria-label")) dialog.setAttribute("aria-label", "搜索");
+  }
+
   function onPage() {
+    labelSearch();
     anchorRedirect();
     copyLinks();
     applyQuiz();

@@ -1,0 +1,185 @@
+"""Typeset every formula at build time with MathJax 3, so readers download no MathJax and see no reflow.
+
+pymdownx.arithmatex (generic) leaves ``<span class="arithmatex">\\(...\\)</span>`` and
+``<div class="arithmatex">\\[...\\]</div>`` in the HTML. This hook sends each page's formulas to one
+long-lived Node process (``hooks/typeset.js``, MathJax 3.2.2 from the PyPI package
+django-static-mathjax) and puts the CHTML output, with its hidden MathML copy for screen readers, in
+their place. A formula MathJax cannot parse (unbalanced braces, unknown macro, ...) fails the build
+naming the page, the line and the error. Results are cached in ``.cache/mathjax`` by formula text.
+The stylesheet ``assets/stylesheets/mathjax.css`` (self-hosted fonts) keeps only the glyph rules of the
+characters the site uses: MathJax's full sheet has ~2,800 rules and makes every style recalculation slow.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.pages import Page
+
+HOOKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(HOOKS))
+from pages import source_line  # noqa: E402
+from vendor import mathjax_dir  # noqa: E402
+
+ROOT = HOOKS.parent
+CACHE_DIR = ROOT / ".cache" / "mathjax"
+CSS_URI = "assets/stylesheets/mathjax.css"
+MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")
+RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+VERSION = hashlib.sha256((HOOKS / "typeset.js").read_bytes()).hexdigest()[:16]
+
+
+class Typesetter:
+    """One Node process per MkDocs process, reused across `mkdocs serve` rebuilds."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.lock = threading.Lock()
+        self.cache_file = CACHE_DIR / f"formulas-{VERSION}.json"
+        self.cache: dict[str, list] = {}
+        self.dirty = False
+        if self.cache_file.is_file():
+            self.cache = json.loads(self.cache_file.read_text(encoding="utf-8"))
+
+    def _start(self):
+        node = shutil.which("node")
+        if node is None:
+            raise PluginError("Node.js is required to typeset formulas at build time (install node, then `make setup`)")
+        self.proc = subprocess.Popen(
+            [node, str(HOOKS / "typeset.js"), str(mathjax_dir())],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
+        )
+        atexit.register(self.close)
+
+    def ask(self, request: dict) -> dict:
+        with self.lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self._start()
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        if not line:
+            raise PluginError("the MathJax typesetter (hooks/typeset.js) stopped unexpectedly")
+        return json.loads(line)
+
+    def render(self, items: list[tuple[str, bool]]) -> list[tuple[str, str | None]]:
+        keys = [f"{int(display)}{tex}" for tex, display in items]
+        todo = [item for item, key in zip(items, keys) if key not in self.cache]
+        if todo:
+            answer = self.ask({"items": todo})
+            for (tex, display), out, err in zip(todo, answer["html"], answer["errors"]):
+                self.cache[f"{int(display)}{tex}"] = [out, err]
+            self.dirty = True
+        return [tuple(self.cache[key]) for key in keys]
+
+    def save(self):
+        if self.dirty:
+            CACHE_DIR.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.cache, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+            tmp.replace(self.cache_file)
+            self.dirty = False
+
+    def close(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+
+
+_typesetter: Typesetter | None = None
+
+
+def typesetter() -> Typesetter:
+    global _typesetter
+    if _typesetter is None:
+        _typesetter = Typesetter()
+    return _typesetter
+
+
+def split(raw: str) -> tuple[str, bool]:
+    """TeX source and display flag of one arithmatex element's text."""
+    tex = html.unescape(raw).strip()
+    if tex.startswith("\\(") and tex.endswith("\\)"):
+        return tex[2:-2], False
+    if tex.startswith("\\[") and tex.endswith("\\]"):
+        return tex[2:-2], True
+    return tex, True  # a bare \begin{...}...\end{...} block
+
+
+_glyphs: set[str] = set()
+
+
+def full_stylesheet() -> str:
+    css_file = CACHE_DIR / f"mathjax-{VERSION}.css"
+    if not css_file.is_file():
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        css_file.write_text(typesetter().ask({"css": True})["css"], encoding="utf-8")
+    return css_file.read_text(encoding="utf-8")
+
+
+def used_stylesheet(css: str, glyphs: set[str]) -> str:
+    """The rules of `css` that do not style a glyph outside `glyphs`, minified."""
+    out = []
+    for selector, body in RULE.findall(css):
+        if all(g in glyphs for g in GLYPH.findall(selector)):
+            body = " ".join(body.split())
+            if selector.strip() == "@font-face":
+                body += " font-display: swap;"  # show the text while a math font loads
+            out.append(" ".join(selector.split()) + "{" + body + "}")
+    return "\n".join(out) + "\n"
+
+
+def on_pre_build(config):
+    _glyphs.clear()
+
+
+def on_page_content(content: str, page: Page, config, files):
+    matches = list(MATH.finditer(content))
+    if not matches:
+        return content
+    items = [split(m.group(2)) for m in matches]
+    rendered = typesetter().render(items)
+    problems = []
+    for (tex, _display), (_out, error) in zip(items, rendered):
+        if error:
+            snippet = " ".join(tex.split())[:70]
+            line = source_line(page, tex.strip().splitlines()[0][:30], 0)
+            problems.append(f"docs/{page.file.src_uri}:{line}: invalid TeX ({html.unescape(error)}): {snippet}")
+    if problems:
+        raise PluginError("\n".join(problems))
+    pieces, last = [], 0
+    for m, (out, _error) in zip(matches, rendered):
+        tag = m.group(1)
+        pieces += [content[last:m.start()], f'<{tag} class="arithmatex" data-ssr>{out}</{tag}>']
+        last = m.end()
+    pieces.append(content[last:])
+    page.meta["_has_math"] = True
+    for out, _error in rendered:
+        _glyphs.update(GLYPH.findall(out))
+    return "".join(pieces)
+
+
+def on_post_page(output: str, page: Page, config):
+    if not page.meta.get("_has_math"):
+        return output
+    depth = page.url.count("/")
+    link = f'<link rel="stylesheet" href="{"../" * depth}{CSS_URI}">'
+    return output.replace("</head>", link + "\n</head>", 1)
+
+
+def on_post_build(config):
+    typesetter().save()
+    target = Path(config["site_dir"]) / CSS_URI
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(used_stylesheet(full_stylesheet(), _glyphs), encoding="utf-8")

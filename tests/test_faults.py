@@ -104,7 +104,12 @@ def test_notebook_imports_a_snippet_that_no_longer_exists(project):
 
 def test_invalid_tex(project):
     append(project / PAGE, "\n$$\n\\frac{a}{b\n$$\n")
-    assert_fails(build(project), r"docs/normalization/layernorm\.md", r"invalid TeX \(unbalanced braces\)")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"invalid TeX \(Missing close brace\)")
+
+
+def test_unknown_tex_macro(project):
+    append(project / PAGE, "\n行内公式 $\\mathcal{E}[x] + \\expectation{x}$ 用了未定义的宏。\n")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"invalid TeX \(Undefined control sequence \\expectation\)")
 
 
 def test_duplicate_id(project):

@@ -149,8 +149,18 @@ def on_page_markdown(markdown: str, page: Page, config, files):
 
 
 IMG = re.compile(r"<img\b(?![^>]*\bloading=)")
+FIRST_ANSWER = re.compile(r'<h2 id="[^"]+">.*?</h2>\s*<div class="admonition tip">', re.S)
+QUIZ_TOGGLE = ('<button type="button" class="quiz-toggle md-button" aria-pressed="false" data-search-exclude>'
+               "隐藏答案（自测）</button>")
+ANSWER_HEADING = re.compile(r'(<h([23]) id="[^"]+">.*?)(</h\2>)', re.S)
+COPY_LINK = '<button type="button" class="copy-link" title="复制本题链接" aria-label="复制本题链接"></button>'
 
 
 def on_page_content(content: str, page: Page, config, files):
     # plots load as they approach the viewport and decode off the main thread
-    return IMG.sub('<img loading="lazy" decoding="async"', content)
+    content = IMG.sub('<img loading="lazy" decoding="async"', content)
+    # question pages get the self-test switch in the HTML itself (site.js wires it), so it shifts nothing
+    if FIRST_ANSWER.search(content) and "</h1>" in content:
+        content = content.replace("</h1>", "</h1>\n" + QUIZ_TOGGLE, 1)
+    # every answer heading carries its copy-link button (site.js copies the absolute URL)
+    return ANSWER_HEADING.sub(lambda m: m.group(1) + COPY_LINK + m.group(3), content)

@@ -36,6 +36,7 @@ CACHE_DIR = ROOT / ".cache" / "mathjax"
 CSS_URI = "assets/stylesheets/mathjax.css"
 MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")
+WIDE_GLYPHS = 18  # about the width of a 375 px screen at the body font size
 RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 VERSION = hashlib.sha256((HOOKS / "typeset.js").read_bytes()).hexdigest()[:16]
 
@@ -161,7 +162,9 @@ def on_page_content(content: str, page: Page, config, files):
     pieces, last = [], 0
     for m, (out, _error) in zip(matches, rendered):
         tag = m.group(1)
-        pieces += [content[last:m.start()], f'<{tag} class="arithmatex" data-ssr>{out}</{tag}>']
+        # an inline formula of many glyphs may not fit a phone's line: it gets its own scroll box (CSS)
+        cls = "arithmatex math-wide" if tag == "span" and out.count("<mjx-c ") >= WIDE_GLYPHS else "arithmatex"
+        pieces += [content[last:m.start()], f'<{tag} class="{cls}" data-ssr>{out}</{tag}>']
         last = m.end()
     pieces.append(content[last:])
     page.meta["_has_math"] = True

@@ -26,7 +26,6 @@
     // Formulas are typeset at build time (hooks/typeset.py); MathJax is only fetched for any left raw.
     var nodes = document.querySelectorAll(".arithmatex:not([data-ssr])");
     if (!nodes.length) {
-      fitWideMath();
       document.body.setAttribute("data-math", "done");
       return;
     }
@@ -40,29 +39,9 @@
       return MJ.typesetPromise();
     }).then(function () {
       if (performance.measure) performance.measure("bagu-typeset", {start: start, end: performance.now()});
-      fitWideMath();
       document.body.setAttribute("data-math", "done");
     }).catch(function (err) { console.warn("MathJax:", err); });
   }
-
-  /* Inline formulas cannot wrap: one wider than its line gets its own horizontal scroll box. */
-  function fitWideMath() {
-    // reads and writes in separate passes: one layout, not one per formula
-    var spans = Array.prototype.slice.call(document.querySelectorAll("span.arithmatex"));
-    spans.forEach(function (span) { span.classList.remove("math-wide"); });
-    var wide = spans.filter(function (span) {
-      var parent = span.parentElement;
-      return parent && span.getBoundingClientRect().width > parent.clientWidth;
-    });
-    wide.forEach(function (span) { span.classList.add("math-wide"); });
-  }
-  var resizeTimer = null, lastWidth = window.innerWidth;
-  window.addEventListener("resize", function () {
-    if (window.innerWidth === lastWidth) return;
-    lastWidth = window.innerWidth;
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(fitWideMath, 150);
-  });
 
   /* ---- Mermaid ------------------------------------------------------------------------------ */
   var mermaidLoading = null;
@@ -119,13 +98,11 @@
     });
   }
   function copyLinks() {
-    document.querySelectorAll(".md-content article h2[id], .md-content article h3[id]").forEach(function (h) {
-      if (h.querySelector(".copy-link")) return;
-      var btn = document.createElement("button");
-      btn.type = "button";
-      btn.className = "copy-link";
-      btn.title = "复制本题链接";
-      btn.setAttribute("aria-label", "复制本题链接");
+    // the buttons are in the HTML (hooks/pages.py); bind each once
+    document.querySelectorAll(".md-content article .copy-link:not([data-bound])").forEach(function (btn) {
+      var h = btn.closest("h2, h3");
+      if (!h) return;
+      btn.setAttribute("data-bound", "1");
       btn.addEventListener("click", function (ev) {
         ev.preventDefault(); ev.stopPropagation();
         var url = pageUrl() + "#" + h.id;
@@ -134,7 +111,6 @@
           setTimeout(function () { btn.classList.remove("copied"); btn.title = "复制本题链接"; }, 1500);
         });
       });
-      h.appendChild(btn);
     });
   }
 
@@ -167,34 +143,22 @@
     var btn = item.heading.querySelector(".quiz-reveal");
     if (btn) { btn.setAttribute("aria-expanded", String(revealed)); btn.textContent = revealed ? "收起答案" : "显示答案"; }
   }
-  function isQuestionPage() {
-    // a page of questions: its first answer opens with the one-sentence tip
-    var h = document.querySelector(".md-content article > h2[id]");
-    var next = h && h.nextElementSibling;
-    if (next && next.classList.contains("quiz-answer")) next = next.firstElementChild;
-    return Boolean(next && next.classList.contains("admonition") && next.classList.contains("tip"));
-  }
   function applyQuiz() {
+    // the switch is in the HTML of every question page (hooks/pages.py)
     var toggle = document.querySelector(".quiz-toggle");
-    if (!isQuestionPage()) {
-      if (toggle) toggle.remove();
-      return;
-    }
+    if (!toggle) return;
     var on = quizOn();
     var items = sections(on);
-    if (!toggle) {
-      toggle = document.createElement("button");
-      toggle.type = "button";
-      toggle.className = "quiz-toggle md-button";
+    if (!toggle.dataset.bound) {
+      toggle.dataset.bound = "1";
       toggle.addEventListener("click", function () {
         try { localStorage.setItem(QUIZ_KEY, quizOn() ? "0" : "1"); } catch (e) { /* private mode */ }
         applyQuiz();
       });
-      var h1 = document.querySelector(".md-content article h1");
-      (h1 || document.querySelector(".md-content article > h2[id]")).after(toggle);
     }
-    toggle.setAttribute("aria-pressed", String(on));
-    toggle.textContent = on ? "显示全部答案" : "隐藏答案（自测）";
+    var label = on ? "显示全部答案" : "隐藏答案（自测）";
+    if (toggle.getAttribute("aria-pressed") !== String(on)) toggle.setAttribute("aria-pressed", String(on));
+    if (toggle.textContent !== label) toggle.textContent = label;
     var target = decodeURIComponent(location.hash.slice(1));
     items.forEach(function (item) {
       var btn = item.heading.querySelector(".quiz-reveal");

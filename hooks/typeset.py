@@ -37,7 +37,6 @@ CSS_URI = "assets/stylesheets/mathjax.css"
 MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")
 WIDE_GLYPHS = 18  # about the width of a 375 px screen at the body font size
-RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 VERSION = hashlib.sha256((HOOKS / "typeset.js").read_bytes()).hexdigest()[:16]
 
 
@@ -129,13 +128,29 @@ def full_stylesheet() -> str:
     return css_file.read_text(encoding="utf-8")
 
 
+def css_rules(css: str):
+    """(selector, body) of each rule of a flat stylesheet; braces inside strings (content: "{") are text."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    start, quote, selector = 0, None, None
+    for i, ch in enumerate(css):
+        if quote:
+            quote = None if ch == quote and css[i - 1] != "\\" else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "{":
+            selector, start = css[start:i], i + 1
+        elif ch == "}":
+            yield selector.strip(), css[start:i].strip()
+            start = i + 1
+
+
 def used_stylesheet(css: str, glyphs: set[str]) -> str:
     """The rules of `css` that do not style a glyph outside `glyphs`, minified."""
     out = []
-    for selector, body in RULE.findall(css):
+    for selector, body in css_rules(css):
         if all(g in glyphs for g in GLYPH.findall(selector)):
             body = " ".join(body.split())
-            if selector.strip() == "@font-face":
+            if selector == "@font-face":
                 body += " font-display: swap;"  # show the text while a math font loads
             out.append(" ".join(selector.split()) + "{" + body + "}")
     return "\n".join(out) + "\n"

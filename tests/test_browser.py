@@ -94,6 +94,10 @@ def test_every_page_renders_cleanly_on_a_phone(site, base, browser):
         }""")
         if raw:
             problems.append(f"{url}: raw TeX left in the article: ...{raw}...")
+        blank = page.evaluate("""() => [...document.querySelectorAll('mjx-c')]
+            .filter(e => getComputedStyle(e, '::before').content === 'none').length""")
+        if blank:
+            problems.append(f"{url}: {blank} formula glyph(s) without a glyph rule (blank in the formula)")
         bad_diagrams = page.locator(".mermaid-diagram[data-rendered=error]").count()
         no_svg = page.evaluate("() => [...document.querySelectorAll('.mermaid-diagram')].filter(d => !d.querySelector('svg')).length")
         if bad_diagrams or no_svg:

@@ -195,6 +195,19 @@ def execute(path: Path, source: str, kernel: str, allow_errors: bool):
     return nb
 
 
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout/stderr messages: the kernel may split one print into several, and
+    how it splits varies from run to run (builds must be byte-identical)."""
+    merged: list = []
+    for output in outputs:
+        if (output.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == output.get("name")):
+            merged[-1]["text"] += output.get("text", "")
+        else:
+            merged.append(output)
+    return merged
+
+
 def render(path: Path, nb, src_uri: str) -> Rendered:
     stem = path.stem
     out: list[str] = []
@@ -215,7 +228,8 @@ def render(path: Path, nb, src_uri: str) -> Rendered:
         if cell.cell_type != "code" or not cell.source.strip():
             continue
         out.append(f"```python\n{cell.source.rstrip()}\n```")
-        for output in cell.get("outputs", []):
+        cell.outputs = coalesce_streams(cell.get("outputs", []))
+        for output in cell.outputs:
             kind = output.get("output_type")
             if kind == "stream":
                 text = output.get("text", "").rstrip()

@@ -74,3 +74,14 @@ def test_a_missing_snippet_is_a_build_error_with_file_and_line(tmp_path, monkeyp
     monkeypatch.setattr(nbhook, "ROOT", tmp_path)
     with pytest.raises(PluginError, match=r"nb\.py:4: imports snippets\.nowhere\.gone"):
         nbhook.snippet_dependencies(nb)
+
+
+def test_split_stream_messages_are_merged_so_builds_are_identical():
+    import nbformat
+
+    split = [nbformat.v4.new_output("stream", name="stdout", text="{4096: 11008}"),
+             nbformat.v4.new_output("stream", name="stdout", text="\n"),
+             nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+             nbformat.v4.new_output("stream", name="stdout", text="done\n")]
+    merged = nbhook.coalesce_streams(split)
+    assert [(o["name"], o["text"]) for o in merged] == [("stdout", "{4096: 11008}\n"), ("stderr", "warning\n"), ("stdout", "done\n")]

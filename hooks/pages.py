@@ -146,8 +146,6 @@ def on_page_markdown(markdown: str, page: Page, config, files):
     return markdown
 
 
-
-
 IMG = re.compile(r"<img\b(?![^>]*\bloading=)")
 FIRST_ANSWER = re.compile(r'<h2 id="[^"]+">.*?</h2>\s*<div class="admonition tip">', re.S)
 QUIZ_TOGGLE = ('<button type="button" class="quiz-toggle md-button" aria-pressed="false" data-search-exclude>'

@@ -79,7 +79,7 @@ def _relative(from_url: str, to_url: str) -> str:
 
 
 def on_page_content(content: str, page: Page, config, files):
-    _present[page.file.src_uri] = {a for a in page.present_anchor_ids} if hasattr(page, "present_anchor_ids") else set()
+    _present[page.file.src_uri] = set(page.present_anchor_ids)
     return content
 
 

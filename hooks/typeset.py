@@ -75,11 +75,11 @@ class Typesetter:
 
     def render(self, items: list[tuple[str, bool]]) -> list[tuple[str, str | None]]:
         keys = [f"{int(display)}{tex}" for tex, display in items]
-        todo = [item for item, key in zip(items, keys) if key not in self.cache]
+        todo = {key: item for item, key in zip(items, keys) if key not in self.cache}
         if todo:
-            answer = self.ask({"items": todo})
-            for (tex, display), out, err in zip(todo, answer["html"], answer["errors"]):
-                self.cache[f"{int(display)}{tex}"] = [out, err]
+            answer = self.ask({"items": list(todo.values())})
+            for key, out, err in zip(todo, answer["html"], answer["errors"]):
+                self.cache[key] = [out, err]
             self.dirty = True
         return [tuple(self.cache[key]) for key in keys]
 

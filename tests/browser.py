@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
+import io
 import os
 import shutil
 import socket
@@ -25,8 +27,12 @@ def chromium_path() -> str:
     raise RuntimeError("Chromium not found: install Debian's `chromium` (`.ci/run` does) or set CHROMIUM")
 
 
+COMPRESSIBLE = (".html", ".css", ".js", ".mjs", ".json", ".svg", ".xml", ".txt", ".ipynb")
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
     prefix = "/"
+    compress = False
 
     def log_message(self, *args):  # keep test output clean
         pass
@@ -38,11 +44,28 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             path = "/" + path[len(self.prefix):]
         return super().translate_path(path)
 
+    def send_head(self):
+        """With `compress`, text is sent gzipped, as GitHub Pages does (for realistic transfer sizes)."""
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not (self.compress and path.suffix in COMPRESSIBLE and path.is_file()
+                and "gzip" in self.headers.get("Accept-Encoding", "")):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=600")
+        self.end_headers()
+        return io.BytesIO(body)
+
 
 @contextlib.contextmanager
-def serve(site: Path, prefix: str = "/"):
+def serve(site: Path, prefix: str = "/", compress: bool = False):
     """Serve `site` on 127.0.0.1 (a free port) under `prefix`; yields the base URL."""
-    handler = type("H", (_Handler,), {"prefix": prefix})
+    handler = type("H", (_Handler,), {"prefix": prefix, "compress": compress})
     handler = functools.partial(handler, directory=str(site))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,27 +9,21 @@ ratios to a build without notebooks. Nothing here is asserted: the tests check b
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gzip
-import http.server
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from browser import CHROMIUM_FLAGS, chromium_path, launch  # noqa: E402
+from browser import CHROMIUM_FLAGS, chromium_path, launch, serve  # noqa: E402
 
 EDIT_PAGE = ROOT / "docs" / "normalization" / "layernorm.md"
-COMPRESSIBLE = (".html", ".css", ".js", ".mjs", ".json", ".svg", ".xml", ".txt", ".ipynb")
 
 
 def median(xs):
@@ -90,54 +84,6 @@ def bench_builds(runs: int, skip_clean: bool) -> dict:
     return out
 
 
-class GzipHandler(http.server.SimpleHTTPRequestHandler):
-    """Static server that gzips text like GitHub Pages does."""
-
-    def log_message(self, *a):
-        pass
-
-    def send_head(self):
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            path = path / "index.html"
-        if path.suffix in COMPRESSIBLE and path.is_file() and "gzip" in self.headers.get("Accept-Encoding", ""):
-            body = gzip.compress(path.read_bytes(), mtime=0)
-            self.send_response(200)
-            self.send_header("Content-Type", self.guess_type(str(path)))
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "max-age=600")
-            self.end_headers()
-            return _Bytes(body)
-        return super().send_head()
-
-
-class _Bytes:
-    def __init__(self, data):
-        self.data = data
-
-    def read(self, *a):
-        d, self.data = self.data, b""
-        return d
-
-    def close(self):
-        pass
-
-
-@contextlib.contextmanager
-def gzip_server(site: Path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = lambda *a, **k: GzipHandler(*a, directory=str(site), **k)  # noqa: E731
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        httpd.shutdown()
-
-
 def pick_pages(site: Path) -> dict[str, str]:
     """Home, the heaviest Markdown page and the heaviest notebook page (HTML bytes)."""
     md, nb = [], []
@@ -174,7 +120,7 @@ def lighthouse(url: str) -> dict:
 
 def bench_lighthouse(site: Path, runs: int) -> dict:
     results = {}
-    with gzip_server(site) as base:
+    with serve(site, compress=True) as base:
         for label, path in pick_pages(site).items():
             rows = [lighthouse(base + path) for _ in range(runs)]
             results[f"{label} ({path or '/'})"] = {k: median([r[k] for r in rows]) for k in rows[0]}
@@ -194,7 +140,7 @@ def bench_browser(site: Path, runs: int) -> dict:
     search latency from keystroke to results."""
     counts = []
     for html in site.rglob("index.html"):
-        counts.append((html.read_text(encoding="utf-8").count('class="arithmatex"'), html))
+        counts.append((html.read_text(encoding="utf-8").count('class="arithmatex'), html))
     n, heaviest = max(counts)
     rel = heaviest.parent.relative_to(site).as_posix() + "/"
     out = {"formula page": rel, "formulas": n}
@@ -211,7 +157,7 @@ def bench_browser(site: Path, runs: int) -> dict:
         t.close()
     out["typeset ms"] = median(typeset)
     out["build formulas"] = len(items)
-    with gzip_server(site) as base, launch() as browser:
+    with serve(site, compress=True) as base, launch() as browser:
         latency, mathjax_requests = [], []
         ctx = browser.new_context(viewport={"width": 1280, "height": 860})
         page = ctx.new_page()

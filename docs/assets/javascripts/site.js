@@ -29,16 +29,13 @@
       document.body.setAttribute("data-math", "done");
       return;
     }
-    var start = 0;
     loadMathJax().then(function () {
       var MJ = window.MathJax;
-      start = performance.now();
       MJ.startup.output.clearCache();
       MJ.typesetClear();
       MJ.texReset();
       return MJ.typesetPromise();
     }).then(function () {
-      if (performance.measure) performance.measure("bagu-typeset", {start: start, end: performance.now()});
       document.body.setAttribute("data-math", "done");
     }).catch(function (err) { console.warn("MathJax:", err); });
   }
@@ -138,6 +135,9 @@
     });
     return out;
   }
+  function holds(item, id) {
+    return Boolean(id) && (item.heading.id === id || Boolean(item.answer.querySelector('[id="' + CSS.escape(id) + '"]')));
+  }
   function setRevealed(item, revealed) {
     item.answer.hidden = !revealed;
     var btn = item.heading.querySelector(".quiz-reveal");
@@ -174,8 +174,7 @@
       } else if (!on && btn) {
         btn.remove();
       }
-      var containsTarget = target && (item.heading.id === target || item.answer.querySelector('[id="' + CSS.escape(target) + '"]'));
-      setRevealed(item, !on || Boolean(containsTarget));
+      setRevealed(item, !on || holds(item, target));
     });
   }
 
@@ -183,9 +182,7 @@
   window.addEventListener("hashchange", function () {
     var target = decodeURIComponent(location.hash.slice(1));
     if (!target || !quizOn()) return;
-    sections().forEach(function (item) {
-      if (item.heading.id === target || item.answer.querySelector('[id="' + CSS.escape(target) + '"]')) setRevealed(item, true);
-    });
+    sections().forEach(function (item) { if (holds(item, target)) setRevealed(item, true); });
   });
 
   /* ---- Anchor redirects (ids renamed after publication, see redirects.yml) ------------------ */

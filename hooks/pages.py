@@ -4,12 +4,16 @@
   (answer URLs must not depend on the heading text);
 * every page has a ``description`` in its front matter (search summary and link previews);
 * every page gets its last-updated date from git (``page.meta.revision_date``).
+
+It also finishes each page's HTML: lazy images, the self-test switch, copy-link buttons, and the
+``lazy-block`` class on blocks far down the page (see ``mark_lazy_blocks``).
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+from html.parser import HTMLParser
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -154,6 +158,86 @@ ANSWER_HEADING = re.compile(r'(<h([23]) id="[^"]+">.*?)(</h\2>)', re.S)
 COPY_LINK = '<button type="button" class="copy-link" title="复制本题链接" aria-label="复制本题链接"></button>'
 
 
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+LAZY_TAGS = {"p", "ul", "ol", "dl", "div", "details", "blockquote", "table"}
+LAZY_FROM = 15  # top-level blocks before this index render at once: nothing above the fold waits or shifts
+
+
+class _Blocks(HTMLParser):
+    """The top-level elements of a page's HTML: start offset, start tag, tag name, end offset, and
+    whether any ``<pre>`` is inside."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.text = text
+        self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self.depth = 0
+        self.blocks: list[dict] = []
+
+    def _offset(self) -> int:
+        line, col = self.getpos()
+        return self.line_starts[line - 1] + col
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth == 0:
+            start = self._offset()
+            self.blocks.append({"start": start, "tag_text": self.get_starttag_text(), "tag": tag,
+                                "end": start + len(self.get_starttag_text()), "pre": False})
+        elif tag == "pre":
+            self.blocks[-1]["pre"] = True
+        if tag not in VOID:
+            self.depth += 1
+
+    def handle_startendtag(self, tag, attrs):
+        if self.depth == 0:
+            start = self._offset()
+            self.blocks.append({"start": start, "tag_text": self.get_starttag_text(), "tag": tag,
+                                "end": start + len(self.get_starttag_text()), "pre": False})
+
+    def handle_endtag(self, tag):
+        if tag in VOID or self.depth == 0:
+            return
+        self.depth -= 1
+        if self.depth == 0 and self.blocks:
+            self.blocks[-1]["end"] = self.text.index(">", self._offset()) + 1
+
+
+def mark_lazy_blocks(content: str) -> str:
+    """Prepare the top-level blocks of a page for a cheap first render.
+
+    * Blocks from the 16th on that hold no code get the class ``lazy-block``: CSS gives them
+      ``content-visibility: auto``, so the browser skips their style and layout until they near the
+      viewport (long math answers are thousands of MathJax nodes). Code blocks stay out because
+      Material measures each one at load, and measuring inside a skipped block renders it alone.
+    * Top-level tables are wrapped in a plain ``div.table-block``. Material moves every table into
+      its scrolling wrapper at load; moving a direct child of the article restyles the whole article
+      once more, moving it inside our div restyles only the table.
+
+    The position is decided here, not with ``:nth-child``, so that no DOM change by Material shifts
+    the blocks after it."""
+    parser = _Blocks(content)
+    parser.feed(content)
+    parser.close()
+    out, last = [], 0
+    for index, block in enumerate(parser.blocks):
+        start, tag_text, tag = block["start"], block["tag_text"], block["tag"]
+        if content[start:start + len(tag_text)] != tag_text:  # parser offsets must be exact
+            raise PluginError(f"mark_lazy_blocks: offset mismatch at <{tag}> (block {index})")
+        lazy = index >= LAZY_FROM and tag in LAZY_TAGS and not block["pre"]
+        if tag == "table":
+            cls = "table-block lazy-block" if lazy else "table-block"
+            out += [content[last:start], f'<div class="{cls}">', content[start:block["end"]], "</div>"]
+            last = block["end"]
+        elif lazy:
+            if re.search(r'\sclass="', tag_text):
+                marked = re.sub(r'(\sclass=")', r"\1lazy-block ", tag_text, count=1)
+            else:
+                marked = f'<{tag} class="lazy-block"' + tag_text[len(tag) + 1:]
+            out += [content[last:start], marked]
+            last = start + len(tag_text)
+    return "".join(out) + content[last:]
+
+
 def on_page_content(content: str, page: Page, config, files):
     # plots load as they approach the viewport and decode off the main thread
     content = IMG.sub('<img loading="lazy" decoding="async"', content)
@@ -161,4 +245,5 @@ def on_page_content(content: str, page: Page, config, files):
     if FIRST_ANSWER.search(content) and "</h1>" in content:
         content = content.replace("</h1>", "</h1>\n" + QUIZ_TOGGLE, 1)
     # every answer heading carries its copy-link button (site.js copies the absolute URL)
-    return ANSWER_HEADING.sub(lambda m: m.group(1) + COPY_LINK + m.group(3), content)
+    content = ANSWER_HEADING.sub(lambda m: m.group(1) + COPY_LINK + m.group(3), content)
+    return mark_lazy_blocks(content)

@@ -221,3 +221,45 @@ def test_site_works_under_a_sub_path(site):
             if url.startswith("/") and not url.startswith("//") and rel != "canonical":
                 problems.append(f"{page_url(site, path)}: root-absolute URL {url}")
     assert not problems, "\n".join(problems[:20])
+
+
+def load_pages_hook():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("pages_hook", ROOT / "hooks" / "pages.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    return hook
+
+
+def test_lazy_blocks_are_marked_after_the_first_blocks_and_never_around_code():
+    hook = load_pages_hook()
+    head = "".join(f"<p>intro {i}<br>line</p>\n" for i in range(hook.LAZY_FROM - 1))
+    head += "<table><tr><td>0</td></tr></table>\n"  # the last block that renders at once
+    tail = ('<p>plain <em>text</em></p>\n<div class="admonition tip"><p>answer</p></div>\n'
+            '<div class="highlight"><pre><code>x = 1</code></pre></div>\n'
+            '<details class="note"><summary>code</summary><pre><code>y</code></pre></details>\n'
+            "<table><tr><td>1</td></tr></table>\n<hr>\n<h2 id=\"q\">Q</h2>\n")
+    out = hook.mark_lazy_blocks(head + tail)
+    assert out.count("lazy-block") == 3
+    assert out.startswith(head.split("<table>")[0])  # the first blocks are untouched
+    assert '<div class="table-block"><table><tr><td>0</td></tr></table></div>' in out  # early: wrapped only
+    assert '<p class="lazy-block">plain <em>text</em></p>' in out
+    assert '<div class="lazy-block admonition tip">' in out
+    assert '<div class="highlight"><pre>' in out and '<details class="note">' in out  # code stays rendered
+    assert '<div class="table-block lazy-block"><table><tr><td>1</td></tr></table></div>' in out
+    assert '<h2 id="q">' in out and "<hr>" in out  # headings and rules are not blocks to skip
+    # nothing else changes
+    stripped = (out.replace('<div class="table-block lazy-block">', "").replace('<div class="table-block">', "")
+                .replace("</table></div>", "</table>").replace(' class="lazy-block"', "").replace("lazy-block ", ""))
+    assert stripped == head + tail
+
+
+def test_built_pages_skip_far_blocks_only(site):
+    html = (site / "llm" / "mla" / "index.html").read_text(encoding="utf-8")
+    article = BeautifulSoup(html, "html.parser").select_one("article")
+    blocks = [el for el in article.find_all(recursive=False)]
+    lazy = [el for el in blocks if "lazy-block" in (el.get("class") or [])]
+    assert len(lazy) >= 20, "the longest page should skip most of its blocks until they near the viewport"
+    assert not any(el.find("pre") for el in lazy)
+    assert not any("lazy-block" in (el.get("class") or []) for el in blocks[:10])
+    assert not article.select(".lazy-block .lazy-block")

@@ -6,6 +6,7 @@ The site is served under /bagu/ (as on GitHub Pages) from 127.0.0.1; any request
 from __future__ import annotations
 
 import io
+import json
 import re
 from urllib.parse import urlparse
 
@@ -35,11 +36,13 @@ def browser():
 
 
 class Watch:
-    """Collects console errors, page errors and requests leaving 127.0.0.1 for one page."""
+    """Collects console errors, page errors, requests leaving 127.0.0.1 and requests for the client-side
+    MathJax (every formula is typeset at build, so a page that fetches MathJax left one raw) for one page."""
 
     def __init__(self, page):
         self.errors: list[str] = []
         self.foreign: list[str] = []
+        self.mathjax: list[str] = []
         page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("request", self._request)
@@ -50,6 +53,8 @@ class Watch:
             return
         if host != "127.0.0.1":
             self.foreign.append(request.url)
+        if request.url.split("?")[0].endswith("/tex-chtml.js"):
+            self.mathjax.append(request.url)
 
 
 def wait_rendered(page):
@@ -102,6 +107,9 @@ def test_every_page_renders_cleanly_on_a_phone(site, base, browser):
         no_svg = page.evaluate("() => [...document.querySelectorAll('.mermaid-diagram')].filter(d => !d.querySelector('svg')).length")
         if bad_diagrams or no_svg:
             problems.append(f"{url}: {max(bad_diagrams, no_svg)} Mermaid diagram(s) not rendered as SVG")
+        # blocks far down the page skip rendering until scrolled near (and would clip, not overflow):
+        # render them all so that their formulas, tables and code are measured too
+        page.add_style_tag(content=".lazy-block { content-visibility: visible !important; }")
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         if overflow > 1:
             wide = page.evaluate("""() => [...document.querySelectorAll('article *')]
@@ -112,6 +120,8 @@ def test_every_page_renders_cleanly_on_a_phone(site, base, browser):
             problems.append(f"{url}: console errors: {watch.errors[:3]}")
         if watch.foreign:
             problems.append(f"{url}: requests to other hosts: {watch.foreign[:3]}")
+        if watch.mathjax:
+            problems.append(f"{url}: fetched MathJax in the browser, so a formula was not typeset at build")
         page.close()
     ctx.close()
     assert not problems, "\n".join(problems)
@@ -141,6 +151,19 @@ def test_answer_link_lands_below_the_sticky_header(base, browser):
     heading = page.locator("#pre-norm-vs-post-norm").bounding_box()
     assert heading["y"] >= header["y"] + header["height"] - 1, (heading, header)
     assert heading["y"] < MOBILE["height"] / 2
+    ctx.close()
+
+
+def test_deep_answer_link_lands_below_the_sticky_header(base, browser):
+    """The last answer of the longest page sits below dozens of blocks that skip rendering until near
+    the viewport; opening its link must still show its heading right under the header."""
+    ctx = browser.new_context(viewport=MOBILE)
+    page = ctx.new_page()
+    page.goto(base + "llm/mla/#kv-cache-reduction-methods", wait_until="load")
+    page.wait_for_timeout(800)
+    header = page.locator(".md-header").bounding_box()
+    heading = page.locator("#kv-cache-reduction-methods").bounding_box()
+    assert header["y"] + header["height"] - 1 <= heading["y"] < MOBILE["height"] / 2, (heading, header)
     ctx.close()
 
 
@@ -234,6 +257,54 @@ def test_palette_toggle_rerenders_diagrams(base, browser):
     assert page.locator(".mermaid-diagram").first.get_attribute("data-rendered") == "light"
     page.locator("label.md-header__button[for^='__palette']:visible").first.click()
     page.wait_for_function("document.querySelector('.mermaid-diagram').getAttribute('data-rendered') === 'dark'")
+    ctx.close()
+
+
+def test_palette_states_are_settled_before_the_first_render(base, browser):
+    """overrides/main.html sets what Material's bundle would otherwise change while mounting (each
+    change restyles the whole document): the html classes, one color-scheme meta that follows the
+    palette, and a first-visit palette that matches the system preference."""
+    for scheme, expected in (("light", "light"), ("dark", "dark")):
+        ctx = browser.new_context(viewport=MOBILE, color_scheme=scheme)
+        page = ctx.new_page()
+        page.goto(base + "llm/mla/", wait_until="load")
+        page.wait_for_timeout(300)
+        state = page.evaluate("""() => ({
+            cls: document.documentElement.className,
+            metas: [...document.querySelectorAll('meta[name="color-scheme"]')].map(m => m.content),
+            body: getComputedStyle(document.body).colorScheme,
+            switching: document.body.hasAttribute('data-md-color-switching'),
+            guards: Object.hasOwn(document.head, 'appendChild') || Object.hasOwn(HTMLBodyElement.prototype, 'setAttribute'),
+        })""")
+        assert set(state["cls"].split()) == {"js", "js-focus-visible"}, state
+        assert state["metas"] == [expected] and state["body"] == expected, state
+        assert not state["switching"] and not state["guards"], state
+        # the reader's toggle still switches palette, meta and diagrams
+        page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+        other = "dark" if expected == "light" else "light"
+        page.wait_for_function("m => document.querySelector('meta[name=\"color-scheme\"]').content === m", arg=other)
+        assert page.evaluate("getComputedStyle(document.body).colorScheme") == other
+        ctx.close()
+
+
+@pytest.mark.parametrize("path", ["llm/mla/", "training/init-variance/", "normalization/layernorm/"])
+def test_loading_restyles_the_document_at_most_once(base, browser, path):
+    """Main-thread blocking on a phone came from Material restyling the whole page again and again
+    while it mounts (palette metas, class swaps, table re-wrapping, code blocks in skipped blocks).
+    Count style recalculations that touch more than half of the elements that are not in skipped
+    lazy blocks: the first render is one, any other is a regression."""
+    ctx = browser.new_context(viewport=MOBILE)
+    page = ctx.new_page()
+    page.goto("about:blank")
+    browser.start_tracing(page=page, categories=["devtools.timeline"])
+    page.goto(base + path, wait_until="load")
+    page.wait_for_timeout(1500)
+    events = json.loads(browser.stop_tracing())["traceEvents"]
+    rendered = page.evaluate("""() => document.getElementsByTagName('*').length - [...document.querySelectorAll('.lazy-block')]
+        .reduce((n, b) => n + b.getElementsByTagName('*').length, 0)""")
+    counts = [e["args"].get("elementCount") or 0 for e in events if e.get("name") == "UpdateLayoutTree"]
+    full = [c for c in counts if c > rendered / 2]
+    assert len(full) <= 1, f"{path}: {len(full)} style recalculations over half of {rendered} elements: {counts}"
     ctx.close()
 
 

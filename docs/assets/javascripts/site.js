@@ -1,6 +1,7 @@
 /* Site behaviour on top of Material: self-hosted MathJax and Mermaid loaded on demand,
    copy-link buttons on every answer, the "隐藏答案" self-test mode, and anchor redirects.
-   Everything runs again after each instant navigation (Material's document$ observable). */
+   Per-page work hangs on Material's document$ observable, so it would also follow instant navigation
+   (off: see the README's performance notes). */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -76,6 +77,9 @@
   }
   new MutationObserver(function () {
     var scheme = dark() ? "dark" : "light";
+    // the one color-scheme meta (overrides/main.html) follows the palette, for the browser's own UI
+    var meta = document.querySelector('meta[name="color-scheme"]');
+    if (meta && meta.content !== scheme) meta.content = scheme;
     document.querySelectorAll(".mermaid-diagram[data-rendered]").forEach(function (el) {
       if (el.getAttribute("data-rendered") !== scheme) renderDiagram(el);
     });

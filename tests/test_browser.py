@@ -291,8 +291,9 @@ def test_palette_states_are_settled_before_the_first_render(base, browser):
 def test_loading_restyles_the_document_at_most_once(base, browser, path):
     """Main-thread blocking on a phone came from Material restyling the whole page again and again
     while it mounts (palette metas, class swaps, table re-wrapping, code blocks in skipped blocks).
-    Count style recalculations that touch more than half of the elements that are not in skipped
-    lazy blocks: the first render is one, any other is a regression."""
+    Count style recalculations that touch three quarters or more of the elements outside skipped
+    lazy blocks: styling the page once is at most one (the parser may also style it in smaller
+    chunks, none that large); a second is a whole-page restyle, a regression."""
     ctx = browser.new_context(viewport=MOBILE)
     page = ctx.new_page()
     page.goto("about:blank")
@@ -303,8 +304,8 @@ def test_loading_restyles_the_document_at_most_once(base, browser, path):
     rendered = page.evaluate("""() => document.getElementsByTagName('*').length - [...document.querySelectorAll('.lazy-block')]
         .reduce((n, b) => n + b.getElementsByTagName('*').length, 0)""")
     counts = [e["args"].get("elementCount") or 0 for e in events if e.get("name") == "UpdateLayoutTree"]
-    full = [c for c in counts if c > rendered / 2]
-    assert len(full) <= 1, f"{path}: {len(full)} style recalculations over half of {rendered} elements: {counts}"
+    full = [c for c in counts if c >= 0.75 * rendered]
+    assert len(full) <= 1, f"{path}: {len(full)} style recalculations of >= 75% of {rendered} elements: {counts}"
     ctx.close()
 
 

@@ -170,7 +170,7 @@ class _Blocks(HTMLParser):
     def __init__(self, text: str):
         super().__init__(convert_charrefs=True)
         self.text = text
-        self.line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.depth = 0
         self.blocks: list[dict] = []
 
@@ -180,19 +180,13 @@ class _Blocks(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if self.depth == 0:
-            start = self._offset()
-            self.blocks.append({"start": start, "tag_text": self.get_starttag_text(), "tag": tag,
-                                "end": start + len(self.get_starttag_text()), "pre": False})
+            start, tag_text = self._offset(), self.get_starttag_text()
+            self.blocks.append({"start": start, "tag_text": tag_text, "tag": tag,
+                                "end": start + len(tag_text), "pre": False})
         elif tag == "pre":
             self.blocks[-1]["pre"] = True
         if tag not in VOID:
             self.depth += 1
-
-    def handle_startendtag(self, tag, attrs):
-        if self.depth == 0:
-            start = self._offset()
-            self.blocks.append({"start": start, "tag_text": self.get_starttag_text(), "tag": tag,
-                                "end": start + len(self.get_starttag_text()), "pre": False})
 
     def handle_endtag(self, tag):
         if tag in VOID or self.depth == 0:

@@ -16,6 +16,16 @@ TEST_SITE_URL = "http://127.0.0.1:8000/bagu/"
 PREFIX = "/bagu/"
 
 
+def load_hook(name: str):
+    """Import ``hooks/<name>.py`` (MkDocs loads hooks by path, so they are not a package)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f"{name}_hook", ROOT / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def mkdocs_build(root: Path, site_dir: Path, env_extra: dict | None = None, check: bool = True):
     env = dict(os.environ, SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1", **(env_extra or {}))
     proc = subprocess.run(

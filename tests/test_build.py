@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import DOCS, ROOT, TEST_SITE_URL, html_pages, page_url
+from conftest import DOCS, ROOT, TEST_SITE_URL, html_pages, load_hook, page_url
 
 SITE_HOST = urlparse(TEST_SITE_URL).netloc
 RESOURCE_ATTRS = {
@@ -223,16 +223,8 @@ def test_site_works_under_a_sub_path(site):
     assert not problems, "\n".join(problems[:20])
 
 
-def load_pages_hook():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("pages_hook", ROOT / "hooks" / "pages.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
-    return hook
-
-
 def test_lazy_blocks_are_marked_after_the_first_blocks_and_never_around_code():
-    hook = load_pages_hook()
+    hook = load_hook("pages")
     head = "".join(f"<p>intro {i}<br>line</p>\n" for i in range(hook.LAZY_FROM - 1))
     head += "<table><tr><td>0</td></tr></table>\n"  # the last block that renders at once
     tail = ('<p>plain <em>text</em></p>\n<div class="admonition tip"><p>answer</p></div>\n'

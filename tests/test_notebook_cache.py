@@ -1,18 +1,13 @@
 """The notebook cache re-executes exactly what an edit can affect (hooks/notebooks.py)."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import PluginError
 
-from conftest import DOCS, ROOT
+from conftest import DOCS, ROOT, load_hook
 
-spec = importlib.util.spec_from_file_location("nbhook", ROOT / "hooks" / "notebooks.py")
-nbhook = importlib.util.module_from_spec(spec)
-sys.modules["nbhook"] = nbhook
-spec.loader.exec_module(nbhook)
+nbhook = load_hook("notebooks")
 
 
 def key(path: Path) -> str:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 import subprocess
-from html.parser import HTMLParser
 from datetime import datetime, timezone
+from html.parser import HTMLParser
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError

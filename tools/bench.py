@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from browser import CHROMIUM_FLAGS, chromium_path, launch, serve  # noqa: E402
+from conftest import load_hook  # noqa: E402
 
 EDIT_PAGE = ROOT / "docs" / "normalization" / "layernorm.md"
 
@@ -127,14 +128,6 @@ def bench_lighthouse(site: Path, runs: int) -> dict:
     return results
 
 
-def load_typeset_hook():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("typeset_hook", ROOT / "hooks" / "typeset.py")
-    hook = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hook)
-    return hook
-
-
 def bench_browser(site: Path, runs: int) -> dict:
     """Build-time typeset time of the page with the most formulas (readers run no MathJax), and the
     search latency from keystroke to results."""
@@ -144,7 +137,7 @@ def bench_browser(site: Path, runs: int) -> dict:
     n, heaviest = max(counts)
     rel = heaviest.parent.relative_to(site).as_posix() + "/"
     out = {"formula page": rel, "formulas": n}
-    hook = load_typeset_hook()
+    hook = load_hook("typeset")
     items = t_items(hook, ROOT / "docs" / (rel.rstrip("/") + ".md"))
     typeset = []
     for _ in range(runs):

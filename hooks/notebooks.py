@@ -148,6 +148,10 @@ def cell_lines(source: str) -> list[int]:
     return starts or [1]
 
 
+# `#| alt: 描述` lines in a code cell give the alt text of the cell's figures, in order; they are not shown
+# in the rendered code.
+ALT_LINE = re.compile(r"^#\| alt:(.*)$\n?", re.M)
+
 _SVG_META = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 
 
@@ -227,7 +231,10 @@ def render(path: Path, nb, src_uri: str) -> Rendered:
             continue
         if cell.cell_type != "code" or not cell.source.strip():
             continue
-        out.append(f"```python\n{cell.source.rstrip()}\n```")
+        alts = [m.group(1).strip() for m in ALT_LINE.finditer(cell.source)]
+        shown = ALT_LINE.sub("", cell.source).strip("\n")
+        if shown.strip():
+            out.append(f"```python\n{shown.rstrip()}\n```")
         cell.outputs = coalesce_streams(cell.get("outputs", []))
         for output in cell.outputs:
             kind = output.get("output_type")
@@ -244,7 +251,9 @@ def render(path: Path, nb, src_uri: str) -> Rendered:
                     svg = clean_svg(svg if isinstance(svg, str) else "".join(svg))
                     figures.append((name, svg))
                     data["image/svg+xml"] = svg
-                    out.append(f"![{stem} 图 {len(figures)}]({name}){{ .nb-figure }}")
+                    alt = alts.pop(0) if alts else f"{stem} 图 {len(figures)}"  # tests flag the fallback
+                    alt = alt.replace("[", "［").replace("]", "］")
+                    out.append(f"![{alt}]({name}){{ .nb-figure }}")
                 elif "image/png" in data:
                     raise PluginError(
                         f"{_rel(path)}: cell {index + 1} produced a PNG; figures must be SVG (use plt.show())"

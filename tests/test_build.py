@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -255,3 +256,28 @@ def test_built_pages_skip_far_blocks_only(site):
     assert not any(el.find("pre") for el in lazy)
     assert not any("lazy-block" in (el.get("class") or []) for el in blocks[:10])
     assert not article.select(".lazy-block .lazy-block")
+
+
+def test_figures_have_alt_text_and_text_readable_on_a_phone(site):
+    """Every figure says what it shows (alt text from the cell's `#| alt:` line, not a file name), and its
+    smallest text is at least 9 CSS px when a 375 px screen shrinks it to the article's width."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import figcheck
+
+    problems = []
+    for path in html_pages(site):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for img in soup.select("article img"):
+            src = img.get("src", "")
+            if not src.endswith(".svg") or ".fig" not in src:
+                continue
+            where = f"{page_url(site, path)} {src}"
+            alt = (img.get("alt") or "").strip()
+            if len(alt) < 8 or re.search(r"图 \d+$", alt):
+                problems.append(f"{where}: alt text {alt!r} does not describe the figure (add `#| alt: …` to its cell)")
+            svg = (path.parent / src).resolve()
+            px, label = figcheck.smallest_text_on_phone(svg.read_text(encoding="utf-8"))
+            if px < figcheck.MIN_PX:
+                problems.append(f"{where}: smallest text {px:.1f} CSS px on a phone ({label[:30]!r}); "
+                                f"at least {figcheck.MIN_PX:g} (larger fonts or a narrower figure)")
+    assert not problems, f"{len(problems)} figure problems:\n" + "\n".join(sorted(set(problems)))

@@ -146,7 +146,11 @@ def test_no_bitmap_or_missing_figure_references():
 
 
 def test_no_pasted_blog_phrasing():
-    phrases = ["本文", "如下图所示", "公式（42）", "公式(42)", "Section 2.2", "在您的代码中", "如上图所示"]
+    phrases = ["本文", "如下图所示", "公式（42）", "公式(42)", "Section 2.2", "在您的代码中", "如上图所示",
+               # rebuttals of a text the reader never sees: state the answer, put the misconception in a
+               # '常见误区' box instead
+               "有一种说法", "常见的说法", "这是错的", "这不对", "需要更正", "那段说法", "原笔记", "笔记里",
+               "测试里验证过", "测试里对", "测试中验证", "这个推论不成立", "一个‘coder’就够了", "一个“coder”就够了"]
     problems = []
     for path in md_pages():
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -154,3 +158,147 @@ def test_no_pasted_blog_phrasing():
                 if phrase in line:
                     problems.append(f"{path.relative_to(ROOT)}:{n}: {phrase!r}")
     assert not problems, "\n".join(problems)
+
+
+# --- One-sentence answers, follow-ups and misconception boxes -----------------------------------------
+
+ANSWER_BOX = re.compile(r'^(\s*)!!! tip "一句话回答"\s*$')
+MISCONCEPTION_BOX = re.compile(r'^\s*[!?]{3}\+? warning "常见误区"\s*$')
+ANY_WARNING = re.compile(r'^\s*[!?]{3}\+? warning "([^"]*)"')
+MAX_SPOKEN = 90
+# TeX commands that typeset structure or style rather than something a speaker says
+SILENT_TEX = {"mathrm", "mathbf", "mathit", "mathcal", "mathbb", "boldsymbol", "text", "textrm", "operatorname",
+              "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle", "quad", "qquad",
+              "mathop", "limits", "tfrac", "dfrac"}
+
+
+def block_body(lines: list[str], start: int) -> list[str]:
+    """Lines of the indented block (admonition body) that starts after line index `start`."""
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    body = []
+    for line in lines[start + 1:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        body.append(line.strip())
+    while body and not body[-1]:
+        body.pop()
+    return body
+
+
+def spoken_length(text: str) -> int:
+    """How long a sentence takes to say, in Chinese characters: a CJK character is 1, a Latin word or a
+    number about one per three letters, a formula one per symbol it reads out; punctuation is silent."""
+    def formula(m):
+        tex = m.group(1)
+        atoms = [t for t in re.findall(r"\\[A-Za-z]+|[A-Za-z0-9]|[+\-=<>≤≥≈×/|!]", tex)
+                 if t.lstrip("\\") not in SILENT_TEX]
+        return "字" * max(1, len(atoms))
+    text = re.sub(r"(?<![\\$])\$([^$]+)\$", formula, text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)      # links: the text is said
+    text = re.sub(r"`([^`]*)`", r"\1", text)
+    n = len(re.findall(r"[\u3400-\u9fff\uf900-\ufaff]", text))
+    n += sum(-(-len(w) // 3) for w in re.findall(r"[A-Za-z][A-Za-z'’-]*", text))
+    n += sum(-(-len(d) // 2) for d in re.findall(r"\d+(?:\.\d+)?", text))
+    return n
+
+
+def answer_problems(path: Path, root: Path = ROOT) -> list[str]:
+    """Each one-sentence answer is one sentence of at most MAX_SPOKEN spoken characters, one paragraph."""
+    rel = path.relative_to(root)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    problems = []
+    for i, line in enumerate(lines):
+        if not ANSWER_BOX.match(line):
+            continue
+        body = block_body(lines, i)
+        text = " ".join(b for b in body if b)
+        where = f"{rel}:{i + 1}"
+        if not text:
+            problems.append(f"{where}: empty one-sentence answer")
+            continue
+        if "" in body or any(re.match(r"([-*+]|\d+\.)\s", b) for b in body):
+            problems.append(f"{where}: one-sentence answer has more than one paragraph or a list")
+        masked = re.sub(r"\$[^$]*\$", "x", text)
+        ends = re.findall(r"[。！？!?]|\.(?=\s|$)", masked.rstrip("。！？!?. "))
+        if ends:
+            problems.append(f"{where}: one-sentence answer has {len(ends) + 1} sentences (move the rest into the body)")
+        if masked.count("；") > 1:
+            problems.append(f"{where}: one-sentence answer strings {masked.count('；') + 1} clauses with '；' (keep one idea)")
+        n = spoken_length(text)
+        if n > MAX_SPOKEN:
+            problems.append(f"{where}: one-sentence answer is {n} spoken characters (at most {MAX_SPOKEN})")
+    return problems
+
+
+def question_pages() -> list[Path]:
+    return [p for p in md_pages() if p.name not in ("index.md", "tags.md")]
+
+
+def test_one_sentence_answers_are_one_short_sentence():
+    problems = [p for path in md_pages() for p in answer_problems(path)]
+    assert not problems, f"{len(problems)} one-sentence answers to shorten:\n" + "\n".join(problems)
+
+
+def sections(path: Path):
+    """(line, level, heading text, body lines) of each ## / ### section of a page, fenced code skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out, fence = [], None
+    for i, line in enumerate(lines):
+        m = re.match(r"^\s*(`{3,}|~{3,})", line)
+        if m:
+            fence = None if fence and m.group(1)[0] == fence[0] else (fence or m.group(1))
+            continue
+        h = re.match(r"^(#{2,3})\s+(.*?)\s*$", line)
+        if fence is None and h:
+            out.append([i + 1, len(h.group(1)), h.group(2), []])
+        elif out:
+            out[-1][3].append(line)
+    return out
+
+
+def is_question(heading: str) -> bool:
+    return bool(re.search(r"[？?]\s*(\{[^}]*\})?\s*$", heading))
+
+
+def test_every_question_opens_with_a_one_sentence_answer():
+    """Every `##` on a question page, and every `###` phrased as a question (a follow-up), starts with
+    its one-sentence answer box, before any other block."""
+    problems = []
+    for path in question_pages():
+        for line, level, heading, body in sections(path):
+            if level == 3 and not is_question(heading):
+                continue
+            first = next((b for b in body if b.strip()), "")
+            if not ANSWER_BOX.match(first):
+                problems.append(f"{path.relative_to(ROOT)}:{line}: {heading!r} does not open with "
+                                '!!! tip "一句话回答"')
+    assert not problems, "\n".join(problems)
+
+
+def test_at_most_one_misconception_box_per_question():
+    problems = []
+    for path in question_pages():
+        for line, level, heading, body in sections(path):
+            boxes = [b for b in body if MISCONCEPTION_BOX.match(b)]
+            if len(boxes) > 1:
+                problems.append(f"{path.relative_to(ROOT)}:{line}: {len(boxes)} '常见误区' boxes under {heading!r} (merge them)")
+            for b in body:
+                m = ANY_WARNING.match(b)
+                if m and m.group(1) not in ("常见误区", "有争议"):
+                    problems.append(f"{path.relative_to(ROOT)}:{line}: warning box titled {m.group(1)!r} "
+                                    "(use '常见误区' for a misconception, '有争议' for an open debate)")
+    assert not problems, "\n".join(problems)
+
+
+def test_answer_rules_catch_long_multi_sentence_answers(tmp_path):
+    page = tmp_path / "docs" / "x.md"
+    page.parent.mkdir()
+    page.write_text('## Q？ {#q}\n\n!!! tip "一句话回答"\n    第一句。第二句。\n\n'
+                    '## R？ {#r}\n\n!!! tip "一句话回答"\n    ' + "很长" * 50 + "。\n\n"
+                    '## S？ {#s}\n\n!!! tip "一句话回答"\n    $p=\\mathrm{softmax}(z/T)$ 中 $T$ 越小分布越尖。\n',
+                    encoding="utf-8")
+    problems = answer_problems(page, tmp_path)
+    assert any("x.md:3:" in p and "2 sentences" in p for p in problems), problems
+    assert any("x.md:8:" in p and "100 spoken" in p for p in problems), problems
+    assert not any("x.md:13:" in p for p in problems), problems
+    assert spoken_length("$\\sqrt{d_k}$ 控制方差") == 3 + 4  # \\sqrt, d, k + 控制方差

@@ -272,6 +272,7 @@ def render(path: Path, nb, src_uri: str) -> Rendered:
     footer = (
         f'\n\n---\n\n[:material-download: 下载 notebook（{download}）]({download}){{ .md-button download }}'
         f" 本页由 `{src_uri}` 在构建时执行生成；本地运行需要仓库根目录在 `sys.path` 上（`snippets` 包）。"
+        "\n{: data-search-exclude }"
     )
     markdown = front + "\n\n".join(out) + footer + "\n"
     ipynb = json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"

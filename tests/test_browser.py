@@ -12,7 +12,6 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pytest
-import yaml
 
 from browser import launch, serve
 from conftest import PREFIX, ROOT, html_pages, page_url
@@ -307,38 +306,3 @@ def test_loading_restyles_the_document_at_most_once(base, browser, path):
     full = [c for c in counts if c >= 0.75 * rendered]
     assert len(full) <= 1, f"{path}: {len(full)} style recalculations of >= 75% of {rendered} elements: {counts}"
     ctx.close()
-
-
-def search(page, query: str) -> list[str]:
-    box = page.locator("input.md-search__input")
-    if not box.is_visible():
-        page.locator("label.md-header__button[for='__search']").click()
-    box.click()
-    box.fill("")
-    box.fill(query)
-    box.press("End")  # Material reacts to key events, not to fill()
-    page.wait_for_function(
-        "() => document.querySelector('.md-search-result__meta') && "
-        "!/输入|Type/.test(document.querySelector('.md-search-result__meta').textContent)", timeout=10000)
-    page.wait_for_timeout(150)
-    # one entry per result item: the page link and the section links shown under it
-    return page.evaluate("""() => [...document.querySelectorAll('.md-search-result__list > .md-search-result__item')]
-        .map(item => [...item.querySelectorAll('a.md-search-result__link')].map(a => a.getAttribute('href')))""")
-
-
-QUERIES = yaml.safe_load((ROOT / "tests" / "search_queries.yml").read_text(encoding="utf-8"))
-
-
-def test_search_finds_the_expected_answer_in_the_top_three(base, browser):
-    ctx = browser.new_context(viewport=DESKTOP)
-    page = ctx.new_page()
-    page.goto(base, wait_until="load")
-    page.wait_for_timeout(500)
-    misses = []
-    for query, expected in QUERIES.items():
-        items = search(page, str(query))
-        top = [[re.sub(r"\?[^#]*", "", h.split(PREFIX, 1)[-1]) for h in links] for links in items[:3]]
-        if not any(expected in links for links in top):
-            misses.append(f"query {query!r}: expected {expected}, top 3 were {top}")
-    ctx.close()
-    assert not misses, f"{len(misses)}/{len(QUERIES)} queries missed:\n" + "\n".join(misses)

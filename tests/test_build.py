@@ -99,17 +99,71 @@ def test_mathjax_and_mermaid_are_self_hosted(site):
     assert len(chunks) > 20
 
 
-def test_search_index_segments_chinese_with_jieba(site):
-    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
-    sep = index["config"]["separator"]
-    assert "\\u200b" in sep or "\u200b" in sep, "the search separator must keep U+200B (jieba's word boundary)"
-    docs = index["docs"]
-    chinese = [d for d in docs if re.search(r"[\u4e00-\u9fff]{4,}", d["text"])]
-    assert chinese, "no Chinese text in the search index"
-    segmented = [d for d in chinese if "\u200b" in d["text"]]
-    assert len(segmented) / len(chinese) > 0.95, "Chinese text in the index is not segmented by jieba"
-    # a domain word from the user dictionary stays one token
-    assert any("\u200b归一化\u200b" in d["text"] or d["text"].startswith("归一化\u200b") for d in docs)
+def search_index(site: Path) -> tuple[dict, list, dict]:
+    """(manifest, documents, {term: postings}) of the built search index."""
+    folder = site / "search"
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    docs = []
+    for k in range(-(-manifest["n"] // manifest["docChunk"])):
+        docs += json.loads((folder / f"d{k}.json").read_text(encoding="utf-8"))
+    postings = {}
+    for k in range(manifest["shards"]):
+        postings.update(json.loads((folder / f"t{k}.json").read_text(encoding="utf-8"))["p"])
+    return manifest, docs, postings
+
+
+def test_search_index_is_small_pieces_with_one_entry_per_answer(site):
+    """No page fetches the index (the browser tests check that); here its shape: Material's lunr index is
+    gone, every question, follow-up and notebook section has an entry with its page#id, and no piece a
+    query fetches is large."""
+    assert not (site / "search/search_index.json").exists(), "Material's lunr index should be removed"
+    manifest, docs, postings = search_index(site)
+    assert manifest["n"] == len(docs) == len(manifest["kinds"]) == len(manifest["lens"]) // 5
+    located = {manifest["pages"][d[0]][0] + ("#" + d[1] if d[1] else "") for d in docs}
+    for path in html_pages(site):
+        url = page_url(site, path)
+        if url == "tags/":
+            assert url not in located
+            continue
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for h in soup.select("article h2[id], article h3[id]"):
+            assert f"{url}#{h['id']}" in located, f"{url}#{h['id']} has no search entry"
+    for piece in (site / "search").glob("*.json"):
+        assert piece.stat().st_size < 96 * 1024, f"{piece.name} is {piece.stat().st_size} bytes: shard it finer"
+    assert sum(len(v) // 2 for v in postings.values()) > 20 * manifest["n"]
+
+
+def test_search_previews_are_readable_text(site):
+    """A result shows the question's one-sentence answer as plain text: no TeX, no code, no markup."""
+    manifest, docs, _ = search_index(site)
+    by_loc = {manifest["pages"][d[0]][0] + "#" + d[1]: d for d in docs}
+    problems = []
+    for loc, (_page, _anchor, title, _parent, preview) in by_loc.items():
+        for text in (title, preview):
+            if re.search(r"\\[A-Za-z]+|\$|```|</?(p|div|span|code|a|img|mjx-[a-z]+)\b", text):
+                problems.append(f"{loc}: {text[:80]!r}")
+    assert not problems, "\n".join(problems[:20])
+    # the answer box is the preview of its question, formulas as text
+    sqrt_dk = by_loc["attention/scaling/#attention-sqrt-dk-scaling"][4]
+    assert "√" in sqrt_dk, sqrt_dk
+
+
+def test_search_aliases_reach_pages_that_write_one_language(site):
+    """hooks/search_aliases.yml: the TTFT answer also carries 首字延迟; page pairs such as "层归一化（LayerNorm）"
+    are applied across the site."""
+    manifest, docs, postings = search_index(site)
+    ids = {manifest["pages"][d[0]][0] + "#" + d[1]: i for i, d in enumerate(docs)}
+
+    def docs_with(term):
+        out, doc = set(), 0
+        plist = postings.get(term, [])
+        for i in range(0, len(plist), 2):
+            doc += plist[i]
+            out.add(doc)
+        return out
+
+    assert ids["inference/memory/#ttft-tpot"] in docs_with("首字")
+    assert ids["normalization/layernorm/#batchnorm-vs-layernorm"] in docs_with("layernorm")
 
 
 def test_every_page_has_description_and_link_preview(site):
@@ -167,9 +221,11 @@ def test_notebook_pages_are_small_and_complete(site):
 
 
 def test_notebook_search_entries_have_no_prompt_noise(site):
-    index = json.loads((site / "search/search_index.json").read_text(encoding="utf-8"))
-    noisy = [d["location"] for d in index["docs"] if "In [" in d["text"] or "Copied!" in d["text"]]
-    assert not noisy, noisy[:10]
+    manifest, docs, postings = search_index(site)
+    noisy = [d for d in docs if "In [" in d[4] or "Copied!" in d[4] or ".ipynb" in d[4]]
+    assert not noisy, noisy[:5]
+    # the download footer ("下载 notebook（kv-cache.ipynb）…") is not indexed: no "kvcacheipynb"-like terms
+    assert not [t for t in postings if t.endswith("ipynb") and t != "ipynb"], "the download footer is indexed"
 
 
 def test_notebook_headings_have_ids_and_toc(site):

@@ -198,14 +198,48 @@
     if (map[id]) location.replace(new URL(map[id], location.href).href);
   }
 
-  /* Material's search dialog has no accessible name. */
-  function labelSearch() {
-    var dialog = document.querySelector('.md-search[role="dialog"]');
-    if (dialog && !dialog.hasAttribute("aria-label")) dialog.setAttribute("aria-label", "搜索");
+  /* ---- Search (assets/javascripts/search.mjs, loaded the first time the reader opens search) ---- */
+  var searchMounted = null;
+  function openSearch(focus) {
+    var root = document.querySelector("[data-bagu-search]");
+    var toggle = document.getElementById("__search");
+    if (!root || !toggle) return;
+    if (!searchMounted) {
+      searchMounted = import(new URL("javascripts/search.mjs", assets).href).then(function (m) {
+        return m.mount(root, {searchBase: new URL("../search/", assets), siteBase: new URL("../", assets), toggle: toggle});
+      }).catch(function (err) {
+        searchMounted = null;
+        root.dataset.state = "error";
+        var status = root.querySelector(".md-search-result__meta");
+        if (status) status.textContent = "搜索加载失败，请刷新页面重试";
+        console.error("search:", err);
+      });
+    }
+    if (focus) {
+      if (!toggle.checked) { toggle.checked = true; toggle.dispatchEvent(new Event("change")); }
+      root.querySelector("input[name=query]").focus();
+    }
+  }
+  function bindSearch() {
+    var root = document.querySelector("[data-bagu-search]");
+    var toggle = document.getElementById("__search");
+    if (!root || !toggle || root.dataset.bound) return;
+    root.dataset.bound = "1";
+    toggle.addEventListener("change", function () {
+      if (toggle.checked) openSearch(true);
+    });
+    var input = root.querySelector("input[name=query]");
+    ["focus", "input"].forEach(function (type) { input.addEventListener(type, function () { openSearch(false); }); });
+    document.addEventListener("keydown", function (ev) {
+      var t = ev.target;
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || toggle.checked) return;
+      if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      if (ev.key === "/" || ev.key === "s" || ev.key === "f") { ev.preventDefault(); openSearch(true); }
+    });
   }
 
   function onPage() {
-    labelSearch();
+    bindSearch();
     anchorRedirect();
     copyLinks();
     applyQuiz();

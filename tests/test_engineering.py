@@ -203,6 +203,7 @@ def test_bom_and_normalization_facts():
     assert unicodedata.normalize("NFKC", "Ａｂｃ１２３") == "Abc123"
     assert unicodedata.normalize("NFKC", "\ufb01") == "fi" and unicodedata.normalize("NFC", "\ufb01") == "\ufb01"
     assert unicodedata.normalize("NFKC", "①²") == "12"
+    assert unicodedata.normalize("NFKC", "，：（") == ",:(" and unicodedata.normalize("NFKC", "。") == "。"
 
 
 def test_gb18030_four_byte_mapping_matches_codec():
@@ -215,6 +216,9 @@ def test_gb18030_four_byte_mapping_matches_codec():
         assert seq == chr(cp).encode("gb18030")
         assert gb18030_linear(seq) == 189000 + cp - 0x10000
     assert 126 * 10 * 126 * 10 == 1_587_600                                         # 四字节码位总数
+    bmp4 = [chr(c).encode("gb18030") for c in range(0x80, 0x10000)
+            if not 0xD800 <= c <= 0xDFFF and len(chr(c).encode("gb18030")) == 4]
+    assert min(bmp4) == bytes.fromhex("81308130") and max(bmp4) == bytes.fromhex("8431A439")   # 基本平面的四字节区
     assert len("汉".encode("gbk")) == 2 and "汉".encode("gbk") == "汉".encode("gb18030")   # 双字节区兼容 GBK
     with pytest.raises(UnicodeEncodeError):
         "😀".encode("gbk")                                                        # GBK 没有辅助平面
@@ -294,3 +298,15 @@ def test_memory_unit_numbers():
     assert 2**21 // 2**12 == 512                               # 一个 2 MiB 大页 = 512 个 4 KiB 页
     assert 9 * 4 + 12 == 48                                    # x86-64 四级页表：4×9 位索引 + 12 位页内偏移
     assert abs(2**30 / 1e9 - 1) < 0.074                        # GiB 比 GB 大约 7.4%
+
+
+def test_dict_keeps_insertion_order():
+    from collections import OrderedDict
+    d = {"b": 1, "a": 2, "c": 3}
+    d["a"] = 20                                                # 更新值不改变位置
+    assert list(d) == ["b", "a", "c"]
+    del d["b"]
+    d["b"] = 1                                                 # 删除后再插入排到最后
+    assert list(d) == ["a", "c", "b"]
+    assert {"x": 1, "y": 2} == {"y": 2, "x": 1}                # 普通 dict 比较不看顺序
+    assert OrderedDict(x=1, y=2) != OrderedDict(y=2, x=1)      # OrderedDict 看顺序

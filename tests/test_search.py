@@ -17,7 +17,25 @@ from browser import launch, serve
 from conftest import PREFIX, ROOT
 
 CORE = ROOT / "docs" / "assets" / "javascripts" / "search-core.mjs"
-QUERIES = yaml.safe_load((ROOT / "tests" / "search_queries.yml").read_text(encoding="utf-8"))
+QUERY_FILE = ROOT / "tests" / "search_queries.yml"
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """A YAML loader that refuses a repeated key (a repeated query would silently replace the first)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"query {key!r} is listed twice (lines {seen[key]} and {key_node.start_mark.line + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+QUERIES = yaml.load(QUERY_FILE.read_text(encoding="utf-8"), Loader=_UniqueKeys)
 DESKTOP = {"width": 1280, "height": 860}
 MOBILE = {"width": 375, "height": 740}
 
@@ -33,6 +51,31 @@ def core(calls: list) -> list:
 
 def words(text: str, **kw) -> list[str]:
     return [t for t, _w in core([["terms", text, kw]])[0]]
+
+
+# --- the query set --------------------------------------------------------------------------------------
+
+def test_query_set_is_large_and_points_at_existing_answers():
+    import sys
+    sys.path.insert(0, str(ROOT / "tools"))
+    import ids
+
+    current = ids.current_ids()
+    assert len(QUERIES) >= 200
+    problems = []
+    for query, target in QUERIES.items():
+        page, _, anchor = str(target).partition("/#")
+        source = f"{page}.md" if f"{page}.md" in current else f"{page}/index.md" if page else "index.md"
+        if source not in current and f"{page}.py" in current:
+            source = f"{page}.py"
+        if source not in current or anchor not in current[source]:
+            problems.append(f"query {query!r}: {target} is not a page#id of the site")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_repeated_query_is_refused():
+    with pytest.raises(yaml.constructor.ConstructorError, match="listed twice"):
+        yaml.load("a: x/#y\nb: x/#z\na: x/#w\n", Loader=_UniqueKeys)
 
 
 # --- the core, in Node ----------------------------------------------------------------------------------

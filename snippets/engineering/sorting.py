@@ -59,3 +59,79 @@ def merge_sort(a, key=lambda x: x):
             i += 1
     return out + left[i:] + right[j:]
 # --8<-- [end:merge_sort]
+
+
+# --8<-- [start:introsort]
+def introsort(a, depth_factor=2, small=16):
+    """内省排序（Musser 1997）：快速排序 + 深度上限后改用堆排序 + 小区间插入排序。
+
+    仍用首元素作枢轴（便于和 quicksort 对照最坏输入）；划分层数超过 depth_factor·⌊log2 n⌋
+    的子区间改用堆排序，所以最坏时间 O(n log n)。返回 (有序列表, 比较次数, 改用堆排序的次数)。
+    """
+    if not isinstance(depth_factor, int) or depth_factor < 1:
+        raise ValueError(f"depth_factor must be a positive int, got {depth_factor!r}")
+    if not isinstance(small, int) or small < 1:
+        raise ValueError(f"small must be a positive int, got {small!r}")
+    a = list(a)
+    stats = {"cmp": 0, "heapsorts": 0}
+
+    def less(x, y):
+        stats["cmp"] += 1
+        return x < y
+
+    def insertion_sort(lo, hi):                  # 闭区间 [lo, hi]
+        for i in range(lo + 1, hi + 1):
+            x, j = a[i], i - 1
+            while j >= lo and less(x, a[j]):
+                a[j + 1] = a[j]
+                j -= 1
+            a[j + 1] = x
+
+    def heapsort(lo, hi):                        # 在 a[lo..hi] 上原地建大顶堆再逐个取出
+        n = hi - lo + 1
+
+        def sift_down(root, end):                # 堆下标相对 lo，end 为堆大小
+            while 2 * root + 1 < end:
+                child = 2 * root + 1
+                if child + 1 < end and less(a[lo + child], a[lo + child + 1]):
+                    child += 1
+                if not less(a[lo + root], a[lo + child]):
+                    return
+                a[lo + root], a[lo + child] = a[lo + child], a[lo + root]
+                root = child
+
+        for root in range(n // 2 - 1, -1, -1):
+            sift_down(root, n)
+        for end in range(n - 1, 0, -1):
+            a[lo], a[lo + end] = a[lo + end], a[lo]
+            sift_down(0, end)
+
+    def partition(lo, hi):                       # 与 quicksort 相同：Lomuto，枢轴 a[lo]
+        pivot, i = a[lo], lo
+        for j in range(lo + 1, hi + 1):
+            if less(a[j], pivot):
+                i += 1
+                a[i], a[j] = a[j], a[i]
+        a[lo], a[i] = a[i], a[lo]
+        return i
+
+    def sort(lo, hi, limit):
+        while hi - lo + 1 > small:
+            if limit == 0:                       # 划分得太深：剩下的交给堆排序
+                stats["heapsorts"] += 1
+                heapsort(lo, hi)
+                return
+            limit -= 1
+            m = partition(lo, hi)
+            if m - lo < hi - m:                  # 递归短的一段，长的一段留给循环
+                sort(lo, m - 1, limit)
+                lo = m + 1
+            else:
+                sort(m + 1, hi, limit)
+                hi = m - 1
+        insertion_sort(lo, hi)
+
+    if len(a) > 1:
+        sort(0, len(a) - 1, depth_factor * (len(a).bit_length() - 1))
+    return a, stats["cmp"], stats["heapsorts"]
+# --8<-- [end:introsort]

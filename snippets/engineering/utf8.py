@@ -23,27 +23,43 @@ def utf8_encode(text):
 
 
 # --8<-- [start:utf8_decode]
+# 合法首字节 -> (总字节数, 第 2 个字节的允许范围)。第 2 个字节的范围收窄，
+# 正好排除了超长编码（C0、C1、E0 80–9F、F0 80–8F）、代理码点（ED A0–BF）
+# 和大于 U+10FFFF 的值（F4 90–BF、F5–FF）；其余续字节都是 80–BF。
+UTF8_LEADS = {
+    **{b: (2, 0x80, 0xBF) for b in range(0xC2, 0xE0)},
+    0xE0: (3, 0xA0, 0xBF),
+    **{b: (3, 0x80, 0xBF) for b in range(0xE1, 0xED)},
+    0xED: (3, 0x80, 0x9F),
+    0xEE: (3, 0x80, 0xBF), 0xEF: (3, 0x80, 0xBF),
+    0xF0: (4, 0x90, 0xBF),
+    0xF1: (4, 0x80, 0xBF), 0xF2: (4, 0x80, 0xBF), 0xF3: (4, 0x80, 0xBF),
+    0xF4: (4, 0x80, 0x8F),
+}
+
+
 def utf8_decode(data):
-    """按首字节前导 1 的个数判断长度，再把各字节的有效位拼回码点。"""
+    """严格的 UTF-8 解码：只接受 Unicode 表 3-7 的良构序列，否则报出非法序列起点的下标。"""
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"expected bytes, got {type(data).__name__}")
     out, i = [], 0
     while i < len(data):
         b = data[i]
-        if b < 0x80:
-            n, cp = 1, b
-        elif b >> 5 == 0b110:
-            n, cp = 2, b & 0x1F
-        elif b >> 4 == 0b1110:
-            n, cp = 3, b & 0x0F
-        elif b >> 3 == 0b11110:
-            n, cp = 4, b & 0x07
-        else:
-            raise ValueError(f"invalid lead byte at {i}")
-        for c in data[i + 1:i + n]:
-            if c >> 6 != 0b10:
-                raise ValueError(f"invalid continuation byte at {i}")
+        if b < 0x80:                                   # 0xxxxxxx：ASCII
+            out.append(chr(b))
+            i += 1
+            continue
+        if b not in UTF8_LEADS:                        # 80–C1、F5–FF 不能当首字节
+            raise ValueError(f"invalid start byte 0x{b:02X} at byte {i}")
+        n, lo, hi = UTF8_LEADS[b]
+        cp = b & (0x7F >> n)                           # 首字节去掉 n 个前导 1 和一个 0
+        for k in range(1, n):
+            if i + k >= len(data):
+                raise ValueError(f"truncated sequence at byte {i}")
+            c = data[i + k]
+            if not (lo <= c <= hi if k == 1 else 0x80 <= c <= 0xBF):
+                raise ValueError(f"invalid continuation byte 0x{c:02X} at byte {i}")
             cp = cp << 6 | c & 0x3F
-        if i + n > len(data):
-            raise ValueError("truncated sequence")
         out.append(chr(cp))
         i += n
     return "".join(out)

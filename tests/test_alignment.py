@@ -293,3 +293,27 @@ def test_probability_group_has_no_signal(G, p, expected):
     closed = p ** G + (1 - p) ** G
     assert closed == pytest.approx(expected, rel=2e-3)
     assert dead == pytest.approx(closed, abs=4 * np.sqrt(closed * (1 - closed) / 100_000) + 1e-5)
+
+
+def test_dpo_beta_sets_the_required_logprob_gap():
+    """把单个偏好对的损失压到 L 需要 margin m = -log(e^L - 1)；所需的对数概率差 = m / β。"""
+    L = 0.1
+    m = -np.log(np.expm1(L))
+    assert m == pytest.approx(2.252, abs=1e-3)
+    for beta, gap in ((0.1, 22.5), (0.5, 4.5)):
+        assert m / beta == pytest.approx(gap, abs=0.05)
+        assert dpo_loss(m / beta, 0.0, 0.0, 0.0, beta)[0] == pytest.approx(L)
+
+
+def test_group_mean_baseline_includes_own_reward_shrinks_by_g_minus_1_over_g():
+    rng = np.random.default_rng(7)
+    for G in (2, 4, 16):
+        r = rng.normal(size=(5, G))
+        A = group_advantages(r, scale=False)
+        loo = r - (r.sum(-1, keepdims=True) - r) / (G - 1)      # 基线只用其余 G-1 条
+        assert np.allclose(A, (G - 1) / G * loo)
+
+
+def test_probability_hard_question_gets_a_success():
+    for G, expected in ((8, 0.3366), (64, 0.9625)):
+        assert 1 - 0.95 ** G == pytest.approx(expected, abs=1e-4)

@@ -133,3 +133,8 @@ def test_packing_validation():
         reduce_loss(np.ones(3), out["labels"], out["seg_ids"], "batch")
     with pytest.raises(ValueError, match="equal-length"):
         next_token_targets(out["labels"], out["seg_ids"][:2])
+
+
+def test_explicit_mask_size_at_32k():
+    n = 32768
+    assert n * n * np.dtype(bool).itemsize / 1e9 == pytest.approx(1.07, abs=0.005)

@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 验证 GRPO 组内标准化优势在 0/1 奖励下的闭式解 A_correct = sqrt((1-q)/q)（G=8 时 2.65、1.0、0.38），全对全错时优势为 0，以及 k3 KL 估计无偏且非负。
+# description: 验证 GRPO 组内标准化优势在 0/1 奖励下的闭式解（G=8 时 2.65、1.0、0.38）、除以标准差带来的难度偏置、k1/k2/k3 的值与当损失反传时的梯度，以及组大小 G 决定一组没有梯度信号的概率。
 # tags:
 #   - GRPO
 #   - 优势函数
@@ -9,9 +9,11 @@
 #   - 强化学习
 #   - 动手验证
 # ---
-# # GRPO 的组内优势与 k3 KL 估计
+# # GRPO 的组内优势、KL 估计与组大小
 #
-# 对应问题：[GRPO 是什么？和 PPO 有什么区别？](grpo.md#grpo)
+# 对应问题：[GRPO 是什么？和 PPO 有什么区别？](grpo.md#grpo) ·
+# [k1、k2、k3 三种 KL 估计有什么区别？](grpo.md#grpo-kl-estimators) ·
+# [组大小 G 怎么选？](grpo.md#grpo-group-size)
 #
 # ## 0/1 奖励下的闭式解 {#closed-form}
 #
@@ -21,7 +23,7 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
-from snippets.alignment.grpo import group_advantages, k3_kl
+from snippets.alignment.grpo import group_advantages, k3_kl, kl_estimators
 
 G = 8
 rows = []
@@ -45,19 +47,21 @@ assert np.allclose([vals[1], vals[4], vals[7]], [np.sqrt(7), 1.0, np.sqrt(1 / 7)
 assert np.allclose([vals[1], vals[4], vals[7]], [2.65, 1.00, 0.38], atol=0.005)
 
 # %%
-q = np.linspace(0.02, 0.98, 300)
-fig, ax = plt.subplots(figsize=(7, 4.2))
-ax.plot(q, np.sqrt((1 - q) / q), label="correct answer: sqrt((1-q)/q)")
-ax.plot(q, -np.sqrt(q / (1 - q)), label="wrong answer: -sqrt(q/(1-q))")
+#| alt: 横轴是组内正确率 q，纵轴是优势：答对的优势曲线从左上方随 q 增大而下降，答错的优势曲线在零下随 q 增大而更负；G=8 的离散点落在曲线上，无偏标准差的点整体略小，读者应看出难题里偶然答对的那条回答优势最大
+q = np.linspace(0.04, 0.96, 300)
 ks = np.arange(1, G)
-ax.scatter(ks / G, [rows[k][1] for k in ks], zorder=3, label=f"G={G}, population std")
-ax.scatter(ks / G, [rows[k][3] for k in ks], marker="x", zorder=3, label=f"G={G}, unbiased std (torch default)")
+fig, ax = plt.subplots(figsize=(4.8, 3.6))
+ax.plot(q, np.sqrt((1 - q) / q), label="correct")
+ax.plot(q, -np.sqrt(q / (1 - q)), label="wrong")
+ax.scatter(ks / G, [rows[k][1] for k in ks], zorder=3, color="C0", label="G=8")
 ax.scatter(ks / G, [rows[k][2] for k in ks], zorder=3, color="C1")
+ax.scatter(ks / G, [rows[k][3] for k in ks], marker="x", zorder=3, color="k", label="G=8, ddof=1")
 ax.axhline(0, color="gray", lw=0.8)
+ax.set_ylim(-5, 5)
 ax.set_xlabel("group accuracy q = k / G")
 ax.set_ylabel("advantage")
-ax.set_title("GRPO advantages with 0/1 rewards")
-ax.legend(fontsize=8)
+ax.set_title("GRPO advantage, 0/1 rewards")
+ax.legend(loc="upper center", ncol=2)
 plt.show()
 
 # %% [markdown]
@@ -67,15 +71,17 @@ plt.show()
 # 后者在 $q$ 接近 0 或 1 时衰减得慢，相当于把极易、极难的题相对放大，这就是 Dr. GRPO 所说的“题目难度偏置”。
 
 # %%
+#| alt: 横轴是组内正确率 q，纵轴是一道题所有回答优势绝对值之和（各自除以最大值）；只减均值的曲线在两端迅速降到接近 0，除以标准差的曲线两端下降慢得多，读者应看出标准差归一化放大了极易和极难的题
 w_norm = [np.abs(group_advantages(np.array([[1.0] * k + [0.0] * (G - k)]))[0]).sum() for k in ks]
 w_raw = [np.abs(group_advantages(np.array([[1.0] * k + [0.0] * (G - k)]), scale=False)[0]).sum() for k in ks]
-fig, ax = plt.subplots(figsize=(7, 3.8))
-ax.plot(ks / G, np.array(w_raw) / max(w_raw), marker="o", label="mean-only (Dr. GRPO)")
+fig, ax = plt.subplots()
+ax.plot(ks / G, np.array(w_raw) / max(w_raw), marker="o", label="mean only (Dr. GRPO)")
 ax.plot(ks / G, np.array(w_norm) / max(w_norm), marker="s", label="mean and std (GRPO)")
+ax.set_ylim(0, 1.1)
 ax.set_xlabel("group accuracy q")
-ax.set_ylabel("sum |A_i| (normalised to max)")
-ax.set_title("Per-question weight: std normalisation up-weights very easy / very hard questions")
-ax.legend(fontsize=8)
+ax.set_ylabel("sum |A_i| / max")
+ax.set_title("Per-question weight")
+ax.legend(loc="lower center")
 plt.show()
 ratio_norm = w_norm[0] / w_norm[3]
 ratio_raw = w_raw[0] / w_raw[3]
@@ -86,10 +92,11 @@ print(f"weight of q=1/8 relative to q=1/2: mean-only {ratio_raw:.2f}, GRPO {rati
 # %% [markdown]
 # ## k3 KL 估计 {#k3-estimator}
 #
-# GRPO 把 $\mathbb{D}_{\mathrm{KL}}[\pi_\theta\|\pi_{\mathrm{ref}}]$ 逐 token 写成 $\rho-\log\rho-1$，$\rho=\pi_{\mathrm{ref}}/\pi_\theta$。
-# 在 $y\sim\pi_\theta$ 下 $\mathbb{E}[\rho]=1$，所以它与朴素估计 $-\log\rho$ 期望相同（无偏），但恒非负、方差更小。
+# GRPO 把 $\mathbb{D}_{\mathrm{KL}}[\pi_\theta\|\pi_{\mathrm{ref}}]$ 逐 token 写成 $u-\log u-1$，$u=\pi_{\mathrm{ref}}/\pi_\theta$。
+# 在 $y\sim\pi_\theta$ 下 $\mathbb{E}[u]=1$，所以它与朴素估计 $-\log u$ 期望相同（无偏），但恒非负、在两个分布接近时方差更小。
 
 # %%
+#| alt: 横轴是精确的 KL，纵轴是每个 token 的估计值；灰色对角线是精确值，k1 与 k3 的均值都落在对角线上，KL 较小时 k1 的误差棒明显更长，读者应看出两者都无偏、两个分布接近时 k3 方差更小
 rng = np.random.default_rng(0)
 V = 50
 logits = rng.normal(size=V)
@@ -112,19 +119,88 @@ close = (shifts > 0) & (shifts <= 0.5)
 assert all(a < b for a, b, c in zip(s3, s1, close) if c)   # 两个分布接近时 k3 方差更小
 print("std k1:", np.round(s1, 3), "\nstd k3:", np.round(s3, 3))
 
-fig, ax = plt.subplots(figsize=(7, 3.8))
-ax.plot(exact, exact, color="gray", lw=1, label="exact KL")
-ax.errorbar(exact, m1, yerr=s1, fmt="o", capsize=3, label="k1 = log(pi/pi_ref): mean +- std")
-ax.errorbar(exact * 1.02, m3, yerr=s3, fmt="s", capsize=3, label="k3 = rho - log rho - 1: mean +- std")
+fig, ax = plt.subplots()
+ax.plot(exact, exact, color="gray", lw=1, label="exact")
+ax.errorbar(exact, m1, yerr=s1, fmt="o", capsize=3, label="k1")
+ax.errorbar(exact * 1.03, m3, yerr=s3, fmt="s", capsize=3, label="k3")
 ax.set_xlabel("exact KL(pi_theta || pi_ref)")
-ax.set_ylabel("per-token estimate")
-ax.set_title("Both estimators are unbiased; k3 is non-negative with lower variance")
-ax.legend(fontsize=8)
+ax.set_ylabel("estimate, mean +- std")
+ax.set_title("Both unbiased; k3 is never negative")
+ax.legend(loc="upper left")
 plt.show()
+
+# %% [markdown]
+# ## 把估计量当损失反传 {#kl-as-loss}
+#
+# GRPO 把 KL 估计直接加进损失再求导，采样分布不参与求导。对一个 softmax 分布 $\pi_\theta=\mathrm{softmax}(z)$，
+# 在所有 token 上精确求期望（不采样），用有限差分比较三种估计量“当损失”的梯度与正、反向 KL 的真实梯度：
+# $k_1$ 的期望梯度为 0，$k_2$ 给出反向 KL $\mathbb{D}_{\mathrm{KL}}[\pi_\theta\|\pi_{\mathrm{ref}}]$ 的梯度，
+# $k_3$ 给出正向 KL $\mathbb{D}_{\mathrm{KL}}[\pi_{\mathrm{ref}}\|\pi_\theta]$ 的梯度。
+
+
+# %%
+def log_softmax(z):
+    z = z - z.max()
+    return z - np.log(np.exp(z).sum())
+
+
+def fd_grad(f, z, e=1e-6):
+    g = np.zeros_like(z)
+    for i in range(len(z)):
+        d = np.zeros_like(z)
+        d[i] = e
+        g[i] = (f(z + d) - f(z - d)) / (2 * e)
+    return g
+
+
+z0, lq = rng.normal(size=12), log_softmax(rng.normal(size=12))
+p0 = np.exp(log_softmax(z0))                     # 采样分布，stop-gradient
+surrogate = {name: (lambda z, j=j: np.sum(p0 * kl_estimators(log_softmax(z), lq)[j]))
+             for j, name in enumerate(["k1", "k2", "k3"])}
+g_rev = fd_grad(lambda z: np.sum(np.exp(log_softmax(z)) * (log_softmax(z) - lq)), z0)
+g_fwd = fd_grad(lambda z: np.sum(np.exp(lq) * (lq - log_softmax(z))), z0)
+g = {name: fd_grad(f, z0) for name, f in surrogate.items()}
+for name, v in g.items():
+    print(f"{name}: |grad| = {np.linalg.norm(v):.4f}, dist to reverse-KL grad {np.linalg.norm(v - g_rev):.2e}, "
+          f"to forward-KL grad {np.linalg.norm(v - g_fwd):.2e}")
+assert np.linalg.norm(g["k1"]) < 1e-7
+assert np.allclose(g["k2"], g_rev, atol=1e-7)
+assert np.allclose(g["k3"], g_fwd, atol=1e-7)
+assert np.linalg.norm(g_rev - g_fwd) > 1e-2           # 分布离得远时两者明显不同
+
+# %% [markdown]
+# ## 组大小 G：一组没有梯度信号的概率 {#group-size}
+#
+# 0/1 奖励，单题每条回答独立以概率 $p$ 答对。整组全对或全错时优势全为 0，概率为 $p^G+(1-p)^G$；
+# 至少有一条答对（难题才有正信号）的概率为 $1-(1-p)^G$。下面用模拟核对闭式解。
+
+# %%
+#| alt: 横轴是单题正确率 p，纵轴是一组没有梯度信号的概率，四条曲线对应 G 等于 4、8、16、64，都是两端高、中间低的 U 形，G 越大 U 形越窄越低，读者应看出很容易或很难的题在小组里几乎总是白采
+ps = np.linspace(0.0, 1.0, 201)
+fig, ax = plt.subplots()
+for Gs in (4, 8, 16, 64):
+    ax.plot(ps, ps ** Gs + (1 - ps) ** Gs, label=f"G={Gs}")
+ax.set_xlabel("per-sample accuracy p")
+ax.set_ylabel("P(no signal)")
+ax.set_title("All-correct or all-wrong groups")
+ax.legend(loc="upper center", ncol=4)
+ax.set_ylim(0, 1.25)
+plt.show()
+
+sim_rng = np.random.default_rng(1)
+for Gs, pp in ((4, 0.9), (16, 0.9), (64, 0.9)):
+    rew = (sim_rng.random((50_000, Gs)) < pp).astype(float)
+    dead = np.all(group_advantages(rew) == 0, axis=1).mean()
+    closed = pp ** Gs + (1 - pp) ** Gs
+    print(f"G={Gs:2d}, p={pp}: simulated {dead:.4f}, closed form {closed:.4f}")
+    assert abs(dead - closed) < 4 * np.sqrt(closed * (1 - closed) / 50_000) + 1e-4
+assert np.allclose([0.9 ** Gs + 0.1 ** Gs for Gs in (4, 16, 64)], [0.656, 0.185, 0.0012], atol=5e-4)
+assert np.allclose([1 - 0.95 ** Gs for Gs in (8, 64)], [0.34, 0.96], atol=5e-3)
 
 # %% [markdown]
 # ## 结论 {#conclusion}
 #
 # - 0/1 奖励、$G=8$：答对的优势在 $k=1,4,7$ 时为 2.65、1.00、0.38；用无偏标准差（PyTorch 默认）再乘 $\sqrt{7/8}$。
-# - 全对或全错的组优势全为 0，不贡献梯度（DAPO 的动态采样就是把这些组滤掉）。
-# - k3 估计无偏、非负，且在两个分布接近时方差比朴素的 $\log(\pi_\theta/\pi_{\mathrm{ref}})$ 小。
+# - 除以标准差让几乎全对、几乎全错的题权重相对变大（难度偏置）。
+# - k1、k3 估计 KL 的值都无偏，k3 非负且在两个分布接近时方差更小；但当损失反传时，k1 的期望梯度为 0，k2 才给出反向 KL 的梯度，k3 给出的是正向 KL 的梯度。
+# - 全对或全错的组优势全为 0，不贡献梯度，这种组的概率 $p^G+(1-p)^G$ 随 $G$ 增大迅速下降（DAPO 的动态采样就是把这些组滤掉）。

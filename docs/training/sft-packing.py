@@ -183,8 +183,7 @@ assert np.allclose(weights["sequence"], 1 / len(samples))
 # %% [markdown]
 # ## 标签错位不能跨样本 {#label-shift}
 #
-# 因果 LM 在算 loss 时把整行错一格：位置 $i$ 预测 `labels[i+1]`。拼接后，样本 $k$ 的最后一个位置会以样本 $k+1$ 的
-# 第一个 token 为目标。有 prompt 时那个 token 的 label 本来就是 -100；没有 prompt 的样本（例如续写的文档）就会出问题。
+# 因果 LM 在算 loss 时把整行错一格：位置 $i$ 预测 `labels[i+1]`。拼接后，样本 $k$ 的最后一个位置会以样本 $k+1$ 的第一个 token 为目标。有 prompt 时那个 token 的 label 本来就是 -100；没有 prompt 的样本（例如续写的文档）就会出问题。
 # `pack` 把每条样本第一个位置的 label 也设为 -100，于是整行错位与按样本错位（`next_token_targets`）给出同样的目标。
 
 # %%

@@ -30,8 +30,10 @@ def pack(samples):
         seg += [k] * n
     return {k: np.array(v) for k, v in
             dict(input_ids=ids, labels=labels, position_ids=pos, seg_ids=seg).items()}
+# --8<-- [end:pack]
 
 
+# --8<-- [start:next_token_targets]
 def next_token_targets(labels, seg_ids):
     """因果 LM 的错位：位置 i 的预测目标是 labels[i+1]，但只在 i+1 与 i 属于同一条样本时成立。
 
@@ -44,7 +46,7 @@ def next_token_targets(labels, seg_ids):
     same = seg_ids[1:] == seg_ids[:-1]
     tgt[:-1] = np.where(same, labels[1:], IGNORE)
     return tgt
-# --8<-- [end:pack]
+# --8<-- [end:next_token_targets]
 
 
 # --8<-- [start:mask]

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from snippets.alignment.dpo import bt_prob, reward_model_loss, dpo_loss, dpo_grad_weight, sequence_logprob, log_sigmoid
-from snippets.alignment.grpo import group_advantages, k3_kl, grpo_objective
-from snippets.alignment.ppo import ppo_clip_objective, gae
+from snippets.alignment.grpo import group_advantages, k3_kl, kl_estimators, grpo_objective
+from snippets.alignment.ppo import ppo_clip_objective, ppo_dual_clip_objective, gae
 
 
 def softmax(z):
@@ -182,3 +182,138 @@ def test_gae_limits_and_brute_force():
     assert np.allclose(gae(r, v, gamma, 0.0), delta)                       # λ=0：一步 TD 误差
     returns = np.array([sum(gamma ** l * r[t + l] for l in range(T - t)) for t in range(T)])
     assert np.allclose(gae(r, v, gamma, 1.0), returns - v[:-1])            # λ=1：蒙特卡洛回报减基线
+
+
+# ---------- PPO：裁剪不等于信任域；dual clip ----------
+
+def test_ppo_clip_unbounded_for_negative_advantage_dual_clip_bounds_it():
+    adv = np.array([-1.0])
+    vals = [ppo_clip_objective(np.array([r]), adv) for r in (1.5, 5.0, 50.0)]
+    assert vals == pytest.approx([-1.5, -5.0, -50.0])        # A<0、ρ>1+ε：取未裁剪的 ρA，没有下界
+    dual = [ppo_dual_clip_objective(np.array([r]), adv, c=3.0) for r in (1.5, 5.0, 50.0)]
+    assert dual == pytest.approx([-1.5, -3.0, -3.0])          # 截在 c·A
+    # A<0、ρ>1+ε 时标准目标对 ρ 的梯度是 A（非零），不是 0：裁剪并没有把 ρ 关在 [1-ε, 1+ε] 里
+    e = 1e-6
+    g = (ppo_clip_objective(np.array([5.0 + e]), adv) - ppo_clip_objective(np.array([5.0 - e]), adv)) / (2 * e)
+    assert g == pytest.approx(-1.0)
+    gd = (ppo_dual_clip_objective(np.array([5.0 + e]), adv) - ppo_dual_clip_objective(np.array([5.0 - e]), adv)) / (2 * e)
+    assert gd == pytest.approx(0.0, abs=1e-9)                 # dual clip 在 ρ > c 后梯度为 0
+
+
+def test_dual_clip_equals_ppo_for_positive_advantage_and_small_ratio():
+    rng = np.random.default_rng(3)
+    ratio, adv = np.exp(rng.normal(0, 0.5, 500)), rng.normal(size=500)
+    keep = (adv >= 0) | (ratio <= 3.0)
+    assert ppo_dual_clip_objective(ratio[keep], adv[keep]) == pytest.approx(ppo_clip_objective(ratio[keep], adv[keep]))
+    assert ppo_dual_clip_objective(ratio, adv) >= ppo_clip_objective(ratio, adv)
+
+
+def test_ppo_input_validation():
+    with pytest.raises(ValueError, match="clip_eps"):
+        ppo_clip_objective([1.0], [1.0], clip_eps=1.5)
+    with pytest.raises(ValueError, match="positive"):
+        ppo_clip_objective([0.0], [1.0])
+    with pytest.raises(ValueError, match="c must be > 1"):
+        ppo_dual_clip_objective([1.0], [-1.0], c=0.5)
+    with pytest.raises(ValueError, match="T\\+1"):
+        gae(np.zeros(4), np.zeros(4))
+
+
+# ---------- k1 / k2 / k3 ----------
+
+def _log_softmax(z):
+    z = np.asarray(z, dtype=np.float64)
+    return z - z.max() - np.log(np.exp(z - z.max()).sum())
+
+
+def test_kl_estimators_values_and_bias():
+    rng = np.random.default_rng(4)
+    lp, lq = _log_softmax(rng.normal(size=30)), _log_softmax(rng.normal(size=30))
+    p = np.exp(lp)
+    exact = np.sum(p * (lp - lq))
+    k1, k2, k3 = kl_estimators(lp, lq)                        # 每个可能的 y 上的值
+    assert np.allclose(k3, k3_kl(lp, lq))
+    assert np.sum(p * k1) == pytest.approx(exact)             # k1、k3 精确无偏
+    assert np.sum(p * k3) == pytest.approx(exact)
+    assert np.sum(p * k2) != pytest.approx(exact, rel=1e-3)   # k2 有偏
+    assert (k1 < 0).any() and (k2 >= 0).all() and (k3 >= 0).all()
+    # 两分布接近时 k2 的偏差是 KL 的高阶小量
+    lq_close = _log_softmax(lp + 0.01 * rng.normal(size=30))
+    ex_c = np.sum(p * (lp - lq_close))
+    assert abs(np.sum(p * kl_estimators(lp, lq_close)[1]) - ex_c) < 0.05 * ex_c
+
+
+def test_kl_estimator_as_loss_gradients():
+    """把估计值当 loss 反传（采样分布不求导）：k1 的期望梯度为 0，k2 给反向 KL 的梯度，k3 给正向 KL 的梯度。"""
+    rng = np.random.default_rng(5)
+    z0, lq = rng.normal(size=12), _log_softmax(rng.normal(size=12))
+    p0 = np.exp(_log_softmax(z0))                             # 采样分布（stop-gradient）
+
+    def surrogate(z, which):
+        return np.sum(p0 * kl_estimators(_log_softmax(z), lq)[which])
+
+    def rev_kl(z):
+        lp = _log_softmax(z)
+        return np.sum(np.exp(lp) * (lp - lq))
+
+    def fwd_kl(z):
+        return np.sum(np.exp(lq) * (lq - _log_softmax(z)))
+
+    def grad(f):
+        e, g = 1e-6, np.zeros_like(z0)
+        for i in range(len(z0)):
+            d = np.zeros_like(z0); d[i] = e
+            g[i] = (f(z0 + d) - f(z0 - d)) / (2 * e)
+        return g
+
+    assert np.allclose(grad(lambda z: surrogate(z, 0)), 0.0, atol=1e-8)
+    assert np.allclose(grad(lambda z: surrogate(z, 1)), grad(rev_kl), atol=1e-7)
+    assert np.allclose(grad(lambda z: surrogate(z, 2)), grad(fwd_kl), atol=1e-7)
+    assert not np.allclose(grad(rev_kl), grad(fwd_kl), atol=1e-3)
+
+
+def test_grpo_input_validation():
+    with pytest.raises(ValueError, match="shape \\(B, G\\)"):
+        group_advantages(np.ones(8))
+    mask, logp_old = _toy_batch(np.random.default_rng(0))
+    with pytest.raises(ValueError, match="agg must be"):
+        grpo_objective(logp_old, logp_old, logp_old, np.zeros(6), mask, agg="mean")
+    with pytest.raises(ValueError, match="must match"):
+        grpo_objective(logp_old[:, :3], logp_old, logp_old, np.zeros(6), mask)
+    with pytest.raises(ValueError, match="beta"):
+        dpo_loss(0.0, 0.0, 0.0, 0.0, beta=0.0)
+
+
+@pytest.mark.parametrize("G,p,expected", [(4, 0.9, 0.6562), (16, 0.9, 0.1853), (64, 0.9, 0.001179), (16, 0.5, 3.05e-5)])
+def test_probability_group_has_no_signal(G, p, expected):
+    """0/1 奖励、每条回答独立以概率 p 答对：一组 G 条全对或全错（优势全为 0）的概率 p^G + (1-p)^G。"""
+    rng = np.random.default_rng(6)
+    r = (rng.random((100_000, G)) < p).astype(float)
+    dead = np.all(group_advantages(r) == 0, axis=1).mean()
+    closed = p ** G + (1 - p) ** G
+    assert closed == pytest.approx(expected, rel=2e-3)
+    assert dead == pytest.approx(closed, abs=4 * np.sqrt(closed * (1 - closed) / 100_000) + 1e-5)
+
+
+def test_dpo_beta_sets_the_required_logprob_gap():
+    """把单个偏好对的损失压到 L 需要 margin m = -log(e^L - 1)；所需的对数概率差 = m / β。"""
+    L = 0.1
+    m = -np.log(np.expm1(L))
+    assert m == pytest.approx(2.252, abs=1e-3)
+    for beta, gap in ((0.1, 22.5), (0.5, 4.5)):
+        assert m / beta == pytest.approx(gap, abs=0.05)
+        assert dpo_loss(m / beta, 0.0, 0.0, 0.0, beta)[0] == pytest.approx(L)
+
+
+def test_group_mean_baseline_includes_own_reward_shrinks_by_g_minus_1_over_g():
+    rng = np.random.default_rng(7)
+    for G in (2, 4, 16):
+        r = rng.normal(size=(5, G))
+        A = group_advantages(r, scale=False)
+        loo = r - (r.sum(-1, keepdims=True) - r) / (G - 1)      # 基线只用其余 G-1 条
+        assert np.allclose(A, (G - 1) / G * loo)
+
+
+def test_probability_hard_question_gets_a_success():
+    for G, expected in ((8, 0.3366), (64, 0.9625)):
+        assert 1 - 0.95 ** G == pytest.approx(expected, abs=1e-4)

@@ -33,19 +33,18 @@ for c in (-5.0, 0.0, 3.0, 100.0):
 # 要得到 0.9，分差需要 log 9
 assert np.isclose(bt_prob(np.log(9), 0.0), 0.9)
 
+#| alt: 横轴是同一 prompt 下两条回答的奖励差，纵轴是偏好概率，S 形的 sigmoid 曲线上标出两个点：分差 1.35 对应 0.794，分差 log 9 ≈ 2.20 才对应 0.9，读者应看出偏好概率只取决于分差
 d = np.linspace(-6, 6, 400)
-fig, ax = plt.subplots(figsize=(7, 4))
-ax.plot(d, bt_prob(d, 0.0), label="P(y_w > y_l) = sigma(r_w - r_l)")
-ax.scatter([r1 - r2], [p], zorder=3, color="C3")
-ax.annotate(f"example: r = 1.33 vs -0.02\nsigma(1.35) = {p:.3f}", (r1 - r2, p),
-            textcoords="offset points", xytext=(10, -35), fontsize=8)
+fig, ax = plt.subplots()
+ax.plot(d, bt_prob(d, 0.0), label="sigma(r_w - r_l)")
+ax.scatter([r1 - r2], [p], zorder=3, color="C1")
+ax.annotate(f"gap 1.35: {p:.3f}", (r1 - r2, p), textcoords="offset points", xytext=(12, -16))
 ax.scatter([np.log(9)], [0.9], zorder=3, color="C2")
-ax.annotate("0.9 needs a gap of log 9 = 2.20", (np.log(9), 0.9), textcoords="offset points",
-            xytext=(-200, 6), fontsize=8)
-ax.set_xlabel("reward difference r_w - r_l (same prompt)")
-ax.set_ylabel("preference probability")
-ax.set_title("Bradley-Terry: only the within-prompt reward gap matters")
-ax.legend(fontsize=8)
+ax.annotate("gap 2.20: 0.9", (np.log(9), 0.9), textcoords="offset points", xytext=(-110, 6))
+ax.set_xlabel("reward gap r_w - r_l (same prompt)")
+ax.set_ylabel("P(y_w preferred)")
+ax.set_title("Bradley-Terry preference")
+ax.legend(loc="lower right")
 plt.show()
 
 # %% [markdown]
@@ -80,15 +79,19 @@ for _ in range(steps + 1):
     theta = theta + lr * beta * dpo_grad_weight(margin) * (phi[0] - phi[1])
 hist = np.array(hist)
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-axes[0].plot(hist[:, 0], label="log pi(y_w) (chosen)")
-axes[0].plot(hist[:, 1], label="log pi(y_l) (rejected)")
-axes[0].plot(np.log(hist[:, 2]), label="log pi(y_other)")
-axes[0].set_xlabel("DPO step"); axes[0].set_ylabel("log-probability"); axes[0].legend(fontsize=8)
+#| alt: 上下两幅图共用横轴 DPO 训练步数：上图中 chosen 与 rejected 的对数概率都在下降（rejected 降得更快），第三条回答 other 的对数概率在上升；下图中 DPO 损失下降、margin 上升，读者应看出损失变小并不意味着 chosen 的概率变大
+fig, axes = plt.subplots(2, 1, figsize=(4.8, 5.6), sharex=True)
+axes[0].plot(hist[:, 0], label="chosen")
+axes[0].plot(hist[:, 1], label="rejected")
+axes[0].plot(np.log(hist[:, 2]), label="other")
+axes[0].set_ylabel("log pi(y)")
+axes[0].set_title("Log-probs of three answers")
+axes[0].legend(loc="lower left")
 axes[1].plot(hist[:, 3], label="DPO loss")
-axes[1].plot(hist[:, 4], label="margin beta*(delta_w - delta_l)")
-axes[1].set_xlabel("DPO step"); axes[1].legend(fontsize=8)
-fig.suptitle("Loss goes down while both chosen and rejected log-probs go down")
+axes[1].plot(hist[:, 4], label="margin")
+axes[1].set_xlabel("DPO step")
+axes[1].set_title("Loss falls, margin grows")
+axes[1].legend(loc="center left")
 plt.show()
 
 assert hist[-1, 3] < hist[0, 3] - 0.1                    # 损失明显下降

@@ -59,23 +59,23 @@ for mode in ["B_zero", "A_zero", "both_zero", "both_gauss"]:
         A, B = A - lr * dA, B - lr * dB
     runs[mode] = {k: np.array(v) if k != "H0" else v for k, v in rec.items()}
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+#| alt: 上下两幅图：上图是四种初始化的训练 loss（对数纵轴），both_zero 是一条水平线不下降，B_zero 和 A_zero 从基座的 loss 开始下降，both_gauss 起点高得多；下图是 B_zero 前 20 步的梯度范数，dL/dA 在第 0 步为 0、随后变大，dL/dB 一开始就非零，both_zero 的梯度始终为 0，读者应看出全零初始化是驻点
+fig, axes = plt.subplots(2, 1, figsize=(4.8, 5.6))
 for mode, rec in runs.items():
     axes[0].semilogy(rec["loss"], label=mode)
 axes[0].set_xlabel("step")
 axes[0].set_ylabel("training loss")
-axes[0].set_title("Loss curves under different LoRA inits")
-axes[0].legend()
+axes[0].set_title("Loss under four LoRA inits")
+axes[0].legend(loc="lower left")
 t = np.arange(20)
-axes[1].plot(t, runs["B_zero"]["gA"][:20], "o-", label="B_zero: ||dL/dA||")
-axes[1].plot(t, runs["B_zero"]["gB"][:20], "s-", label="B_zero: ||dL/dB||")
+axes[1].plot(t, runs["B_zero"]["gA"][:20], "o-", label="B_zero: |dL/dA|")
+axes[1].plot(t, runs["B_zero"]["gB"][:20], "s-", label="B_zero: |dL/dB|")
 axes[1].plot(t, runs["both_zero"]["gA"][:20] + runs["both_zero"]["gB"][:20], "k--",
-             label="both_zero: ||dA|| + ||dB||")
+             label="both_zero: both")
 axes[1].set_xlabel("step")
 axes[1].set_ylabel("gradient norm")
 axes[1].set_title("First 20 steps")
-axes[1].legend(fontsize=8)
-plt.tight_layout()
+axes[1].legend(loc="upper right")
 plt.show()
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 构造 SFT packing 的块对角因果掩码与重置的 position_ids，验证它与逐条计算的注意力输出完全一致，并展示 loss 按 token 平均与按样本平均给各样本的权重不同。
+# description: 构造 SFT packing 的块对角因果掩码与重置的 position_ids，验证它与逐条计算的注意力输出完全一致、标签错位不跨样本，并展示 loss 按 token 平均与按样本平均给各样本的权重不同。
 # tags:
 #   - SFT
 #   - packing
@@ -8,7 +8,7 @@
 #   - attention mask
 #   - 动手验证
 # ---
-# # SFT packing：掩码、位置编号与 loss 权重
+# # SFT packing：掩码、位置编号、标签错位与 loss 权重
 #
 # 对应问题：[SFT 的 packing 是什么？会不会改变训练效果？](finetuning.md#sft-packing)
 #
@@ -32,17 +32,19 @@ print("position_ids", out["position_ids"].tolist())
 M_block = block_causal_mask(out["seg_ids"])
 M_naive = np.tril(np.ones((n, n), dtype=bool))
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
-for ax, M, title in [(axes[0], M_naive, "naive causal mask (cross-sample leakage)"),
-                     (axes[1], M_block, "block-diagonal causal mask")]:
+#| alt: 左右两个 14×14 的掩码热图，纵轴是 query 位置、横轴是 key 位置，红线是样本边界：左图普通因果掩码的整个下三角都可见，右图块对角掩码只有三个对角块内的下三角可见，读者应看出块对角掩码切断了样本之间的注意力
+fig, axes = plt.subplots(1, 2, figsize=(4.8, 2.9), sharey=True)
+for ax, M, title in [(axes[0], M_naive, "causal"), (axes[1], M_block, "block causal")]:
     ax.imshow(M, cmap="Blues", vmin=0, vmax=1.3)
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel("key position j")
-    ax.set_ylabel("query position i")
+    ax.set_title(title)
+    ax.set_xlabel("key j")
+    ax.set_xticks([0, 5, 10])
+    ax.set_yticks([0, 5, 10])
+    ax.grid(False)
     for b in np.cumsum([len(p) + len(r) for p, r in samples])[:-1]:
         ax.axhline(b - 0.5, color="tab:red", lw=1)
         ax.axvline(b - 0.5, color="tab:red", lw=1)
-plt.tight_layout()
+axes[0].set_ylabel("query i")
 plt.show()
 
 # %% [markdown]
@@ -74,13 +76,16 @@ err = {k: np.abs(v - Y_sep).max(axis=1) for k, v in
 for k, v in err.items():
     print(f"{k:30s} max |diff| vs separate = {v.max():.2e}")
 
-fig, ax = plt.subplots(figsize=(6.5, 3.4))
+#| alt: 横轴是拼接后的位置，纵轴是与逐条计算输出的最大差（对数刻度）：正确 packing 的差在 1e-16 附近，只用普通因果掩码时从第二条样本开始差到 0.1 到 1 的量级，不重置位置时后两条样本也一样，读者应看出掩码和位置重置缺一不可
+labels_short = {"block mask + position reset": "correct packing", "naive causal mask": "causal mask only",
+                "block mask, no position reset": "no position reset"}
+fig, ax = plt.subplots()
 for k, v in err.items():
-    ax.semilogy(np.arange(n), v + 1e-18, "o-", label=k)
+    ax.semilogy(np.arange(n), v + 1e-18, "o-", label=labels_short[k])
 ax.set_xlabel("packed position")
-ax.set_ylabel("max |output - unpacked output|")
-ax.legend(fontsize=8)
-plt.tight_layout()
+ax.set_ylabel("max |diff| vs unpacked")
+ax.set_ylim(1e-19, 1e3)
+ax.legend(loc="upper left", ncol=1)
 plt.show()
 
 # %%
@@ -158,14 +163,15 @@ for mode in ["token", "sequence"]:
     weights[mode] = np.array(w)
 
 resp_len = np.array([len(r) for _, r in samples])
-fig, ax = plt.subplots(figsize=(6, 3.2))
+#| alt: 三组柱状图对应三条样本（回复长度 2、4、2）：按 token 平均时三条样本的权重是 0.25、0.5、0.25，按样本平均时都是 1/3，读者应看出按 token 平均让长回复的样本权重更大
+fig, ax = plt.subplots()
 xs = np.arange(len(samples))
 ax.bar(xs - 0.2, weights["token"], 0.4, label="per-token mean")
-ax.bar(xs + 0.2, weights["sequence"], 0.4, label="per-sequence mean")
-ax.set_xticks(xs, [f"sample {k} ({L} resp. tokens)" for k, L in enumerate(resp_len)])
+ax.bar(xs + 0.2, weights["sequence"], 0.4, label="per-sample mean")
+ax.set_xticks(xs, [f"s{k}: {L} tok" for k, L in enumerate(resp_len)])
 ax.set_ylabel("weight in total loss")
-ax.legend()
-plt.tight_layout()
+ax.set_ylim(0, 0.75)
+ax.legend(loc="upper left")
 plt.show()
 
 # %%
@@ -175,8 +181,38 @@ assert np.allclose(weights["token"], resp_len / resp_len.sum())
 assert np.allclose(weights["sequence"], 1 / len(samples))
 
 # %% [markdown]
+# ## 标签错位不能跨样本 {#label-shift}
+#
+# 因果 LM 在算 loss 时把整行错一格：位置 $i$ 预测 `labels[i+1]`。拼接后，样本 $k$ 的最后一个位置会以样本 $k+1$ 的第一个 token 为目标。有 prompt 时那个 token 的 label 本来就是 -100；没有 prompt 的样本（例如续写的文档）就会出问题。
+# `pack` 把每条样本第一个位置的 label 也设为 -100，于是整行错位与按样本错位（`next_token_targets`）给出同样的目标。
+
+# %%
+from snippets.training.packing import next_token_targets
+
+docs = [([], [21, 22, 23]), ([], [24, 25]), ([26], [27, 28])]   # 前两条没有 prompt
+packed = pack(docs)
+naive = np.append(packed["labels"][1:], IGNORE)                  # 整行错一格
+per_sample = next_token_targets(packed["labels"], packed["seg_ids"])
+ends = np.flatnonzero(np.diff(packed["seg_ids"]) != 0)          # 每条样本的最后一个位置
+print("input_ids       ", packed["input_ids"].tolist())
+print("labels          ", packed["labels"].tolist())
+print("targets (shift) ", naive.tolist())
+# 如果第一个位置不置 -100，错位后第 0 条样本的最后一个 token 会去预测 24
+raw_labels = np.array([21, 22, 23, 24, 25, IGNORE, 27, 28])
+leaky = np.append(raw_labels[1:], IGNORE)
+print("without the fix ", leaky.tolist(), "-> position", ends[0], "would predict", leaky[ends[0]])
+assert leaky[ends[0]] == 24 and leaky[ends[1]] == IGNORE
+assert np.all(naive[ends] == IGNORE)
+assert np.array_equal(naive, per_sample)
+for k, (p_, r_) in enumerate(docs):                              # 与逐条训练的目标逐位相同
+    one = pack([(p_, r_)])
+    sl = packed["seg_ids"] == k
+    assert np.array_equal(per_sample[sl], np.append(one["labels"][1:], IGNORE))
+
+# %% [markdown]
 # ## 结论 {#conclusion}
 #
 # - 块对角因果掩码是必需的：只拼接不加掩码时，后面的样本会“看到”前面的样本。
 # - position_ids 要从 0 重新计数：绝对位置编码下不重置会改变结果；RoPE 只依赖相对位置，有掩码时不重置在数学上等价。
+# - 标签错位不能跨样本：把每条样本第一个位置的 label 设为 -100（或按样本分别错位），上一条样本的最后一个 token 就不会去预测下一条的开头。
 # - loss 的归约范围与方式要和不 packing 时一致，否则各样本的权重会变。

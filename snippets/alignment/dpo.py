@@ -2,12 +2,12 @@
 import numpy as np
 
 
+# --8<-- [start:bradley_terry]
 def log_sigmoid(x):
     """数值稳定的 log σ(x) = -log(1 + e^{-x})。"""
     return -np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))
 
 
-# --8<-- [start:bradley_terry]
 def bt_prob(r_w, r_l):
     """Bradley–Terry：P(y_w ≻ y_l | x) = σ(r_w - r_l) = e^{r_w} / (e^{r_w} + e^{r_l})。"""
     return np.exp(log_sigmoid(np.asarray(r_w) - np.asarray(r_l)))
@@ -30,6 +30,8 @@ def dpo_loss(pi_w, pi_l, ref_w, ref_l, beta=0.1):
 
     参数都是整条 response 的对数概率（已对 token 求和）。返回 (平均损失, 隐式奖励差)。
     """
+    if not beta > 0:
+        raise ValueError(f"beta (KL strength) must be positive, got {beta}")
     margin = beta * ((np.asarray(pi_w) - ref_w) - (np.asarray(pi_l) - ref_l))
     return float(np.mean(-log_sigmoid(margin))), margin
 

@@ -26,6 +26,8 @@ import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +47,7 @@ SNIPPETS = ROOT / "snippets"
 CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or ROOT / ".cache" / "notebooks")
 STYLE = ROOT / "figs" / "bagu.mplstyle"
 TIMEOUT = 120  # seconds per cell
+STARTUP_TIMEOUT = 300  # seconds for a kernel to start: a loaded 2-core machine can take minutes
 
 SETUP_CODE = f"""
 import sys, warnings
@@ -164,20 +167,35 @@ def clean_svg(svg: str) -> str:
 
 
 def execute(path: Path, source: str, kernel: str, allow_errors: bool):
+    from jupyter_client import KernelManager
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
 
     nb = jupytext.reads(source, fmt="py:percent")
     lines = cell_lines(source)
     nb.cells.insert(0, nbformat.v4.new_code_cell(SETUP_CODE))
+    # Kernels talk over Unix sockets in a private directory, not TCP: parallel builds (tests, several
+    # checkouts) then never race for the same free port, which made a kernel die at start under load.
+    sockets = tempfile.mkdtemp(prefix="bagu-kernel-")
+    km = KernelManager(kernel_name=kernel, transport="ipc", ip=os.path.join(sockets, "k"))
     client = NotebookClient(
         nb,
+        km=km,
         kernel_name=kernel,
         timeout=TIMEOUT,
+        startup_timeout=STARTUP_TIMEOUT,
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(path.parent)}},
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no "running over TCP" banner per kernel
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
+    try:
+        return _run_cells(client, nb, path, lines)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+
+
+def _run_cells(client, nb, path: Path, lines: list[int]):
+    from nbclient.exceptions import CellExecutionError
+
     with client.setup_kernel():
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
@@ -196,7 +214,22 @@ def execute(path: Path, source: str, kernel: str, allow_errors: bool):
                     + textwrap.indent(cell.source.strip()[:600], "    | ")
                 ) from None
     nb.cells.pop(0)
+    traceback_problems(path, lines, nb)
     return nb
+
+
+def traceback_problems(path: Path, lines: list[int], nb) -> None:
+    """A cell that caught an exception and printed its traceback (or whose output is an error) did not
+    raise, but the page would show a failure: that fails the build too."""
+    for number, cell in enumerate(nb.cells, 1):
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            text = output.get("text", "") if kind == "stream" else ""
+            if kind == "error" or (kind == "stream" and "Traceback (most recent call last)" in text):
+                line = lines[number - 1] if number <= len(lines) else 1
+                what = output.get("ename") or "a printed traceback"
+                raise PluginError(f"{_rel(path)}:{line}: cell {number} output contains {what}; "
+                                  "a notebook must not show a failure it did not raise")
 
 
 def coalesce_streams(outputs: list) -> list:

@@ -2,7 +2,10 @@
 
 * every ``##``-``######`` heading carries an explicit ASCII id ``{#kebab-id}``, unique site-wide
   (answer URLs must not depend on the heading text);
-* every page has a ``description`` in its front matter (search summary and link previews);
+* every page has a ``description`` in its front matter (search summary and link previews) and exactly
+  one ``# `` title;
+* every snippet section is opened and closed once (``# --8<-- [start:x]`` / ``[end:x]``), and no page
+  includes the same snippet twice;
 * every page gets its last-updated date from git (``page.meta.revision_date``).
 
 It also finishes each page's HTML: lazy images, the self-test switch, copy-link buttons, and the
@@ -110,10 +113,77 @@ def _git_dates() -> dict[str, str]:
     return dates
 
 
+SECTION_MARK = re.compile(r"--8<--\s*\[(start|end):([^\]]+)\]")
+INCLUDE = re.compile(r'^\s*-{1,2}8<-{1,2}\s+"([^"]+)"\s*$')
+SNIPPETS = ROOT / "snippets"
+
+
+def snippet_section_problems(path: Path, root: Path = ROOT) -> list[str]:
+    """A section opened and never closed (the page would show the file to its end), closed and never
+    opened, or opened twice."""
+    problems, open_at, seen = [], {}, {}
+    rel = path.relative_to(root).as_posix()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        for kind, name in SECTION_MARK.findall(line):
+            if kind == "start":
+                if name in open_at:
+                    problems.append(f"{rel}:{number}: section '{name}' opened again (already open since line {open_at[name]})")
+                elif name in seen:
+                    problems.append(f"{rel}:{number}: section '{name}' defined twice (first at line {seen[name]})")
+                open_at[name] = seen[name] = number
+            elif name in open_at:
+                del open_at[name]
+            else:
+                problems.append(f"{rel}:{number}: section '{name}' closed but never opened")
+    problems += [f"{rel}:{line}: section '{name}' opened but never closed (add '# --8<-- [end:{name}]')"
+                 for name, line in open_at.items()]
+    return problems
+
+
+def include_problems(page: Page, markdown: str) -> list[str]:
+    """The same snippet (file or file:section) included twice in one page."""
+    problems, first = [], {}
+    for number, line in enumerate(markdown.splitlines(), 1):
+        m = INCLUDE.match(line)
+        if not m:
+            continue
+        target = m.group(1)
+        where = source_line(page, line.strip(), number)
+        if target in first:
+            problems.append(f"docs/{page.file.src_uri}:{where}: snippet \"{target}\" included twice "
+                            f"(first at line {first[target]})")
+        else:
+            first[target] = where
+    return problems
+
+
+def title_problems(page: Page, markdown: str) -> list[str]:
+    """Exactly one `# ` title per page (the page heading, the tab title and the link-preview title)."""
+    titles = []
+    fence = None
+    for number, line in enumerate(markdown.splitlines(), 1):
+        m = FENCE.match(line)
+        if m:
+            fence = None if fence and m.group(1)[0] == fence[0] else (fence or m.group(1))
+            continue
+        if fence is None and re.match(r"^#\s+\S", line):
+            titles.append(number)
+    src = f"docs/{page.file.src_uri}"
+    if not titles:
+        return [f"{src}:1: page has no '# ' title (add one after the front matter)"]
+    if len(titles) > 1:
+        lines = ", ".join(str(source_line(page, markdown.splitlines()[n - 1], n)) for n in titles)
+        return [f"{src}: page has {len(titles)} '# ' titles (lines {lines}); use '##' for questions"]
+    return []
+
+
 def on_pre_build(config):
     _seen_ids.clear()
     _dates.clear()
     _dates.update(_git_dates())
+    problems = [p for path in sorted(SNIPPETS.rglob("*.py")) for p in snippet_section_problems(path)]
+    if problems:
+        raise PluginError("\n".join(problems))
 
 
 def front_matter_error(page: Page, markdown: str) -> str | None:
@@ -136,14 +206,11 @@ def on_page_markdown(markdown: str, page: Page, config, files):
     error = front_matter_error(page, markdown)
     if error:
         raise PluginError(error)
-    problems = check_headings(page, markdown)
+    problems = check_headings(page, markdown) + title_problems(page, markdown) + include_problems(page, markdown)
     if not page.meta.get("description"):
         problems.append(f"docs/{page.file.src_uri}:1: front matter has no 'description'")
     if problems:
         raise PluginError("\n".join(problems))
-    if page.file.src_uri.endswith("index.md") or not page.file.src_uri.endswith(".md"):
-        # topic indexes only list questions and notebooks only illustrate them: rank answers first
-        page.meta.setdefault("search", {}).setdefault("boost", 0.5)
     date = _dates.get(page.file.src_uri)
     if date:
         page.meta["revision_date"] = date

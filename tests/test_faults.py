@@ -28,7 +28,10 @@ def project(tmp_path) -> Path:
 
 
 def run(cmd, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1")
+    # the project's own notebook cache: it is keyed on content, so the copy re-executes only the notebooks
+    # a fault changed (a cold copy re-executed all of them in every fault build)
+    env = dict(os.environ, SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1",
+               BAGU_NB_CACHE=os.environ.get("BAGU_NB_CACHE") or str(ROOT / ".cache" / "notebooks"))
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
@@ -164,3 +167,35 @@ def test_third_party_cdn_url_in_assets(project):
 def test_front_matter_yaml_error(project):
     edit(project / PAGE, "tags: [归一化,", "tags: [归一化: [,")
     assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+: front matter is not valid YAML")
+
+
+SNIPPET = "snippets/normalization/norms.py"
+
+
+def test_snippet_section_never_closed(project):
+    edit(project / SNIPPET, "# --8<-- [end:rms_norm]", "")
+    assert_fails(build(project), r"snippets/normalization/norms\.py:\d+: section 'rms_norm' opened but never closed")
+
+
+def test_snippet_section_closed_but_never_opened(project):
+    append(project / SNIPPET, "\n# --8<-- [end:ghost]\n")
+    assert_fails(build(project), r"snippets/normalization/norms\.py:\d+: section 'ghost' closed but never opened")
+
+
+def test_snippet_included_twice_in_a_page(project):
+    append(project / PAGE, '\n```python\n--8<-- "normalization/norms.py:rms_norm"\n```\n')
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+: snippet \"normalization/norms\.py:rms_norm\" "
+                 r"included twice \(first at line \d+\)")
+
+
+def test_page_without_a_title(project):
+    text = (project / PAGE).read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("# "))
+    edit(project / PAGE, title + "\n", "")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:1: page has no '# ' title")
+
+
+def test_notebook_output_shows_a_traceback_it_did_not_raise(project):
+    append(project / NOTEBOOK, "\n# %%\nimport traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n"
+                               "    traceback.print_exc()\n")
+    assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+: cell \d+ output contains a printed traceback")

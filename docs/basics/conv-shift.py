@@ -27,15 +27,16 @@ k[1, 2] = 1.0
 y_conv = convolve2d(x, k)
 y_corr = cross_correlate2d(x, k)
 
-fig, axes = plt.subplots(1, 4, figsize=(12, 3.2))
-for ax, img, title in zip(axes, [k, x, y_conv, y_corr],
-                          ["kernel k", "input (pixel at col 3)", "true convolution", "cross-correlation (conv2d in DL)"]):
+fig, axes = plt.subplots(2, 2, figsize=(4.8, 5.2))
+panels = [(k, "kernel k"), (x, "input x"), (y_conv, "convolution\n(shifts right)"),
+          (y_corr, "conv2d = correlation\n(shifts left)")]
+for ax, (img, title) in zip(axes.flat, panels):
     ax.imshow(img, cmap="Blues", vmin=0, vmax=1)
-    ax.set_title(title, fontsize=9)
-    ax.set_xticks(range(img.shape[1]))
-    ax.set_yticks(range(img.shape[0]))
+    ax.set_title(title)
+    ax.set_xticks(range(0, img.shape[1], 2 if img.shape[1] > 3 else 1))
+    ax.set_yticks(range(0, img.shape[0], 2 if img.shape[0] > 3 else 1))
     ax.grid(False)
-fig.tight_layout()
+#| alt: 四个小图：3×3 核只有中间一行最右一格为 1；7×7 输入只有第 3 行第 3 列一个亮点；真卷积的输出亮点移到第 4 列（右移一格）；深度学习框架的 conv2d（互相关）输出亮点在第 2 列（左移一格）
 plt.show()
 
 # %%

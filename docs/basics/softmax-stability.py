@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 对比朴素 softmax 与减最大值的稳定 softmax 在 fp16/fp32/fp64 下的 NaN 比例，验证上溢阈值 11.09/88.72/709.78 与 log-sum-exp 写法。
+# description: 对比朴素与稳定 softmax 在 fp16/fp32/fp64 下的出错比例，验证上溢阈值、log-sum-exp 写法、低精度 logits 的舍入，以及 online softmax 必须重标定输出累加器。
 # tags:
 #   - 基础
 #   - Softmax
@@ -20,7 +20,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 
-from snippets.basics.softmax import log_softmax, softmax, softmax_naive
+from snippets.basics.softmax import log_softmax, logsumexp, softmax, softmax_naive
 
 rng = np.random.default_rng(0)
 dtypes = [np.float16, np.float32, np.float64]
@@ -39,34 +39,30 @@ assert np.allclose([thr[dt] for dt in dtypes], [11.09, 88.72, 709.78], atol=0.01
 # 规模很大时还会出现第二种失败：整行都很负，$e^{z_i}$ 全部下溢成 0，得到 0/0。
 
 # %%
-def bad_fraction(fn, Z):
+def broken_rows(fn, Z):
+    """每一行是否出错：含 NaN/inf，或者概率和偏离 1。"""
     with np.errstate(over="ignore", invalid="ignore"):
-        P = fn(Z)
-    s = P.astype(np.float64).sum(axis=1)
-    return np.mean(~np.isfinite(P).all(axis=1) | (np.abs(s - 1) > 1e-2))
+        P = fn(Z).astype(np.float64)
+    return ~np.isfinite(P).all(axis=1) | (np.abs(P.sum(axis=1) - 1) > 1e-2)
 
 U = rng.uniform(-1, 1, size=(400, 8))
 scales = np.logspace(0, np.log10(3000), 120)
-frac = {(name, dt): [] for name in ("naive", "stable") for dt in dtypes}
-for a in scales:
-    for dt in dtypes:
-        Z = (a * U).astype(dt)
-        frac[("naive", dt)].append(bad_fraction(softmax_naive, Z))
-        frac[("stable", dt)].append(bad_fraction(softmax, Z))
-frac = {k: np.array(v) for k, v in frac.items()}
+frac = {(name, dt): np.array([broken_rows(fn, (a * U).astype(dt)).mean() for a in scales])
+        for name, fn in (("naive", softmax_naive), ("stable", softmax)) for dt in dtypes}
 
-fig, ax = plt.subplots(figsize=(7.5, 3.8))
+fig, ax = plt.subplots(figsize=(4.8, 4.0))
 for i, dt in enumerate(dtypes):
     ax.semilogx(scales, frac[("naive", dt)], color=f"C{i}", label=f"naive {dt.__name__}")
     ax.axvline(thr[dt], color=f"C{i}", ls=":", lw=1)
-    ax.text(thr[dt] * 1.05, 0.5 + 0.12 * i, f"{thr[dt]:.2f}", color=f"C{i}")
 for dt in dtypes:
     ax.semilogx(scales, frac[("stable", dt)], color="k", lw=2, alpha=0.4)
 ax.plot([], [], color="k", lw=2, alpha=0.4, label="stable (all dtypes)")
-ax.set_xlabel("logit scale a (z = a * u, u ~ U(-1, 1))")
+ax.plot([], [], color="gray", ls=":", lw=1, label="ln(max float)")
+ax.set_xlabel("logit scale a")
 ax.set_ylabel("fraction of broken rows")
-ax.set_title("Naive softmax breaks once the logits pass ln(max float)")
-ax.legend(loc="center left", fontsize=8)
+ax.set_title("Naive softmax breaks past ln(max)")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
+#| alt: 朴素 softmax 在 fp16、fp32、fp64 下出错行的比例随 logit 规模 a（对数横轴）的变化：三条曲线分别在 11.09、88.72、709.78 附近的点线处从 0 跳升，稳定写法的灰线始终为 0
 plt.show()
 
 # %%
@@ -77,14 +73,10 @@ for dt in dtypes:
     assert np.all(frac[("stable", dt)] == 0), dt
     for a in scales[::7]:
         Z = (a * U).astype(dt)
-        with np.errstate(over="ignore", invalid="ignore"):
-            P = softmax_naive(Z)
-        broken = ~np.isfinite(P).all(axis=1) | (np.abs(P.astype(float).sum(axis=1) - 1) > 1e-2)
-        Z64 = Z.astype(np.float64)
-        lse = Z64.max(1) + np.log(np.exp(Z64 - Z64.max(1, keepdims=True)).sum(1))
+        lse = logsumexp(Z.astype(np.float64))
         clear = (np.abs(lse - thr[dt]) > 0.05) & (np.abs(lse - under[dt]) > 1.0)   # 离阈值太近的行受舍入影响，不判
         expected = (lse > thr[dt]) | (lse < under[dt])
-        assert np.array_equal(broken[clear], expected[clear]), (dt, a)
+        assert np.array_equal(broken_rows(softmax_naive, Z)[clear], expected[clear]), (dt, a)
     # 最大 logit 低于阈值减 ln 8 时一定安全
     assert np.all(frac[("naive", dt)][scales < thr[dt] - np.log(8)] == 0), dt
 
@@ -111,14 +103,15 @@ with np.errstate(divide="ignore"):
     via_log = np.log(softmax(Z))[:, 1]
 via_lse = log_softmax(Z)[:, 1]
 
-fig, ax = plt.subplots(figsize=(7, 3.6))
+fig, ax = plt.subplots()
 ax.plot(gaps, via_lse, lw=3, alpha=0.5, label="z_i - LSE(z)")
-ax.plot(gaps, np.where(np.isfinite(via_log), via_log, np.nan), "--", label="log(softmax(z)), -inf not drawn")
-ax.axvline(-under[np.float32], color="gray", ls=":", label=f"fp32 exp underflow ({-under[np.float32]:.1f})")
-ax.set_xlabel("logit gap a  (z = [0, -a], float32)")
+ax.plot(gaps, np.where(np.isfinite(via_log), via_log, np.nan), "--", label="log(softmax(z))")
+ax.axvline(-under[np.float32], color="gray", ls=":", label=f"exp underflow ({-under[np.float32]:.1f})")
+ax.set_xlabel("logit gap a  (z = [0, -a], fp32)")
 ax.set_ylabel("log p_2")
-ax.legend(fontsize=8)
-ax.set_title("log-softmax via log-sum-exp never hits log(0)")
+ax.legend()
+ax.set_title("log-softmax via LSE never hits log(0)")
+#| alt: fp32 下 z=[0,-a] 第二类的对数概率随 a 的变化：z_i-LSE(z) 是一条直线一直画到 a=200，log(softmax(z)) 的虚线在 a≈103 处断掉（变成 -inf）
 plt.show()
 
 # %%
@@ -130,3 +123,66 @@ print("max |error| of log(softmax) in the subnormal range:", float(np.max(np.abs
 assert np.isneginf(via_log[gaps > -under[np.float32] + 1]).all()
 assert np.allclose(via_lse, -gaps - np.log1p(np.exp(-gaps)), rtol=1e-6, atol=1e-5)
 print("all checks passed")
+
+
+# %% [markdown]
+# ## 低精度 logits 本身的舍入 {#low-precision-logits}
+#
+# 减最大值解决的是**上溢**，解决不了 logits 在 fp16/bf16 里的**舍入**：fp16 在 1000 附近的间距是 0.5，
+# bf16（7 位尾数）在 256～512 之间的间距是 2，舍入误差 $\delta$ 会让概率比变成 $e^{\delta}$ 倍。
+# 所以大词表的 LM head 与交叉熵通常在 fp32 里算（PyTorch autocast 也把 softmax、log_softmax、cross_entropy 放进 fp32 列表）。
+
+# %%
+def to_bf16(x):
+    """fp32 就近舍入（到偶数）到 bf16：只保留高 16 位。"""
+    u = np.asarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((u + 0x7FFF + ((u >> 16) & 1)) & 0xFFFF0000).astype(np.uint32).view(np.float32)
+
+assert float(np.spacing(np.float16(1000))) == 0.5 and float(to_bf16(301.0)) in (300.0, 302.0)
+z64 = np.array([300.7, 300.2, 299.6])
+p64 = softmax(z64)
+p16 = softmax(z64.astype(np.float16).astype(float))
+pbf = softmax(to_bf16(z64).astype(float))
+print("fp64:", np.round(p64, 3), " fp16 logits:", np.round(p16, 3), " bf16 logits:", np.round(pbf, 3))
+assert np.abs(p16 / p64 - 1).max() > 0.05 and np.allclose(pbf, 1 / 3)   # 没有溢出，分布却变了
+
+# %% [markdown]
+# ## online softmax：分块时输出累加器也要重标定 {#online-softmax-rescale}
+#
+# 注意力要的不是概率本身，而是加权和 $o=\sum_j \mathrm{softmax}(z)_j V_j$。分块计算时维护最大值 $m$、分母 $\ell$ 和
+# 未归一化的输出 $a$；最大值变大时，$\ell$ 与 $a$ **都**要乘 $e^{m-m'}$。下面对比正确写法与“只重标定分母”的写法。
+
+# %%
+from snippets.basics.softmax import online_softmax_weighted_sum
+
+
+def forget_to_rescale_output(z, V, block):
+    """错误示范：分母重标定了，输出累加器没有。"""
+    m, ell, acc = -np.inf, 0.0, 0.0
+    for s in range(0, len(z), block):
+        m_new = max(m, z[s:s + block].max())
+        e = np.exp(z[s:s + block] - m_new)
+        ell, acc, m = ell * np.exp(m - m_new) + e.sum(), acc + e @ V[s:s + block], m_new
+    return acc / ell
+
+
+zq = rng.normal(size=256) * 4
+zq[200] = 15.0                                 # 最大值出现在靠后的块里
+Vq = rng.normal(size=(256, 16))
+ref = softmax(zq) @ Vq
+blocks = 2 ** np.arange(9)
+err_ok = [np.abs(online_softmax_weighted_sum(zq, Vq, b)[0] - ref).max() for b in blocks]
+err_bad = [np.abs(forget_to_rescale_output(zq, Vq, b) - ref).max() for b in blocks]
+assert max(err_ok) < 1e-12
+assert min(err_bad[:-1]) > 0.1 and err_bad[-1] < 1e-12   # 只有一整块（不分块）时才碰巧正确
+
+fig, ax = plt.subplots()
+ax.semilogy(blocks, np.maximum(err_ok, 1e-17), "o-", label="rescale l and acc")
+ax.semilogy(blocks, np.maximum(err_bad, 1e-17), "s--", label="rescale l only (bug)")
+ax.set_xscale("log", base=2)
+ax.set_xlabel("block size (256 logits)")
+ax.set_ylabel("max |o - exact|")
+ax.legend()
+#| alt: 分块 online softmax 的输出误差随块大小的变化（对数轴）：同时重标定分母和输出累加器时误差约 1e-16，只重标定分母时误差在 0.1 以上，直到块大小等于全部 256 个 logits
+plt.show()
+print("online softmax with output rescaling matches the full softmax; without it the output is wrong")

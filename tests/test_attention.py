@@ -1,8 +1,11 @@
 """Tests for snippets/attention: attention algebra, softmax calculus, collapse measures, BERT embeddings."""
+import math
+
 import numpy as np
 import pytest
 
 from snippets.attention.attention import (
+    additive_scores,
     causal_mask,
     mean_attention_entropy,
     row_entropy,
@@ -10,10 +13,20 @@ from snippets.attention.attention import (
     self_attention,
     self_attention_grads,
     softmax,
+    soft_cap,
     softmax_backward,
     softmax_jacobian,
+    softmax_with_sink,
 )
-from snippets.attention.collapse import entropy_lower_bound, rank1_residual, san_residuals
+from snippets.attention.collapse import (
+    cross_entropy_with_z_loss,
+    effective_rank,
+    entropy_lower_bound,
+    rank1_residual,
+    san_forward,
+    san_residuals,
+    uniform_causal_attention,
+)
 from snippets.attention.embedding import bert_embedding_sum, bert_embedding_three_hot
 
 
@@ -254,3 +267,116 @@ def test_cosine_logits_cannot_focus(rng):
         Z = rng.uniform(-1, 1, size=(200, n))
         assert softmax(Z).max() <= bound + 1e-15
     assert np.isclose(np.e**2 / (np.e**2 + 1023), 0.00717, atol=1e-5)
+
+
+# ---------- input checks ----------
+
+def test_sdpa_rejects_mismatched_shapes(rng):
+    Q, K, V = rng.standard_normal((3, 4)), rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
+    with pytest.raises(ValueError, match="query dim 4 != key dim 3"):
+        scaled_dot_product_attention(Q, K[:, :3], V)
+    with pytest.raises(ValueError, match="5 keys but 4 values"):
+        scaled_dot_product_attention(Q, K, V[:4])
+    with pytest.raises(ValueError, match="mask shape"):
+        scaled_dot_product_attention(Q, K, V, mask=causal_mask(3))
+    with pytest.raises(ValueError, match="one probability vector"):
+        softmax_jacobian(np.full((2, 2), 0.5))
+
+
+def test_collapse_helpers_reject_bad_input(rng):
+    with pytest.raises(ValueError, match="unknown variant"):
+        san_forward(rng.standard_normal((4, 3)), 2, variant="mlp")
+    with pytest.raises(ValueError, match="at least 2 keys"):
+        entropy_lower_bound(1.0, 1)
+    with pytest.raises(ValueError, match="non-zero"):
+        rank1_residual(np.zeros((3, 2)))
+
+
+# ---------- additive attention ----------
+
+def test_additive_scores_match_definition_and_stay_bounded(rng):
+    d_a = 16
+    for d_k in (4, 64, 1024):
+        q, K = rng.standard_normal(d_k), rng.standard_normal((50, d_k))
+        W_q, W_k = rng.standard_normal((d_a, d_k)), rng.standard_normal((d_a, d_k))
+        v = rng.standard_normal(d_a) / np.sqrt(d_a)
+        e = additive_scores(q, K, W_q, W_k, v)
+        assert np.allclose(e, [v @ np.tanh(W_q @ q + W_k @ k) for k in K])
+        assert np.abs(e).max() <= np.abs(v).sum() + 1e-12      # |e_j| <= ||v||_1 for every d_k
+    with pytest.raises(ValueError, match="do not match"):
+        additive_scores(np.ones(3), np.ones((2, 4)), np.ones((2, 3)), np.ones((2, 4)), np.ones(2))
+
+
+# ---------- determinant vs conditioning ----------
+
+def test_uniform_causal_attention_tiny_det_but_well_conditioned():
+    n = 64
+    P = uniform_causal_attention(n)
+    assert np.allclose(P.sum(axis=1), 1.0) and np.allclose(np.triu(P, 1), 0.0)
+    sign, logdet = np.linalg.slogdet(P)
+    assert sign == 1 and np.isclose(logdet, -math.lgamma(n + 1))   # det = 1/64! = e^-205.2
+    assert round(logdet) == -205
+    assert 190 < np.linalg.cond(P) < 193                            # yet cond_2 = 191: well conditioned
+    # scaling a matrix changes det by c^n but leaves the condition number unchanged
+    assert np.isclose(np.linalg.cond(0.1 * P), np.linalg.cond(P))
+
+
+def test_effective_rank_extremes(rng):
+    n = 16
+    assert np.isclose(effective_rank(np.full((n, n), 1.0 / n)), 1.0)
+    assert np.isclose(effective_rank(np.eye(n)), n)
+    A = softmax(rng.standard_normal((n, n)))
+    assert 1.0 < effective_rank(A) < n
+
+
+# ---------- follow-up helpers: gates, soft-capping, sinks, z-loss ----------
+
+def test_scalar_gate_is_a_temperature_but_elementwise_gate_changes_direction(rng):
+    d, n = 16, 50
+    q, K = rng.standard_normal(d), rng.standard_normal((n, d))
+    base = K @ q
+    assert np.allclose(K @ (0.3 * q), 0.3 * base)                  # scalar gate: same ranking, new temperature
+    flips = 0
+    for _ in range(50):
+        g = rng.uniform(0, 2, d)                                   # element-wise gate (GLU-like)
+        gated = K @ (g * q)
+        assert not np.allclose(gated / np.linalg.norm(gated), base / np.linalg.norm(base))
+        flips += int(np.argmax(gated) != np.argmax(base))
+    assert flips > 0                                               # it can change which key wins
+
+
+def test_random_embeddings_are_nearly_orthogonal_in_high_dimension(rng):
+    h = 768
+    E = rng.standard_normal((2000, h))
+    E /= np.linalg.norm(E, axis=1, keepdims=True)
+    cos = (E[:1000] * E[1000:]).sum(axis=1)
+    assert abs(cos.std() * np.sqrt(h) - 1) < 0.1                   # cos ~ N(0, 1/h): std 0.036 at h = 768
+
+
+def test_soft_cap_bounds_and_is_near_identity_for_small_logits():
+    z = np.linspace(-500, 500, 1001)
+    c = soft_cap(z, 50.0)
+    assert np.all(np.abs(c) < 50.0) and np.all(np.diff(c) > 0)    # bounded and order-preserving
+    assert np.allclose(soft_cap(np.array([0.5, -2.0]), 50.0), [0.5, -2.0], atol=2e-3)
+    with pytest.raises(ValueError, match="cap must be > 0"):
+        soft_cap(z, 0.0)
+
+
+def test_softmax_with_sink_rescales_ordinary_softmax(rng):
+    z = rng.standard_normal((4, 9))
+    w = softmax_with_sink(z, 0.7)
+    p_sink = np.exp(0.7) / (np.exp(z).sum(axis=1) + np.exp(0.7))
+    assert np.allclose(w, softmax(z) * (1 - p_sink)[:, None])
+    assert np.all(w.sum(axis=1) < 1)
+    assert np.allclose(softmax_with_sink(z, -1e9), softmax(z))     # a very negative sink does nothing
+
+
+def test_z_loss_pins_the_offset_that_cross_entropy_ignores(rng):
+    z = rng.standard_normal(10)
+    ce0, zl0 = cross_entropy_with_z_loss(z, 3)
+    ce1, zl1 = cross_entropy_with_z_loss(z + 20.0, 3)
+    assert np.isclose(ce0, ce1)                                    # CE is shift invariant
+    assert zl1 > 50 * zl0                                          # z-loss is not
+    assert np.isclose(ce0, -np.log(softmax(z)[3]))
+    with pytest.raises(ValueError, match="target index"):
+        cross_entropy_with_z_loss(z, 10)

@@ -85,15 +85,14 @@ print("fitted log-log slopes (alpha < 1e-2):  W_Q %.3f  W_K %.3f  W_V %.3f" % tu
 assert abs(slopes[0] - 2) < 0.1 and abs(slopes[1] - 2) < 0.1
 assert abs(slopes[2]) < 0.1
 
-fig, ax = plt.subplots(figsize=(6, 4))
-for k, (nm, st) in enumerate(zip(names, ["o-", "s--", "^-"])):
-    ax.loglog(alphas, norms[:, k], st, ms=3, label=f"||{nm}||_F")
-ax.loglog(alphas, norms[-1, 0] * alphas**2, "k:", lw=1, label="slope 2 reference")
-ax.set_xlabel("alpha (0 = all tokens identical)")
-ax.set_ylabel("gradient Frobenius norm")
-ax.set_title("Q/K gradients vanish as tokens align")
-ax.legend(fontsize=8)
-fig.tight_layout()
+#| alt: 双对数坐标下，随 α 从 1 减到 1e-6（token 越来越相同），W_Q 与 W_K 的梯度范数沿斜率 2 的直线下降约 12 个数量级，W_V 的梯度范数保持水平
+fig, ax = plt.subplots()
+for k, (nm, st) in enumerate(zip(["W_Q", "W_K", "W_V"], ["o-", "s--", "^-"])):
+    ax.loglog(alphas, norms[:, k], st, ms=3, label=f"grad of {nm}")
+ax.loglog(alphas, norms[-1, 0] * alphas**2, "k:", lw=1, label="slope 2")
+ax.set_xlabel("alpha (0 = identical tokens)")
+ax.set_ylabel("||gradient||_F")
+ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -120,14 +119,13 @@ print("||dW_Q|| / ||dW_V|| vs depth, with skip     :", np.array2string(ratio["sk
 assert ratio["attn"][-1] < 1e-6 * ratio["attn"][0]
 assert ratio["skip"][-1] > 0.1 * ratio["skip"][0]
 
-fig, ax = plt.subplots(figsize=(6, 4))
-ax.semilogy(depths, np.maximum(ratio["attn"], 1e-20), "o-", label="pure attention stack (0 shown as 1e-20)")
-ax.semilogy(depths, ratio["skip"], "s-", label="with skip connections (Pre-LN)")
-ax.set_xlabel("depth of the stack below the measured layer")
-ax.set_ylabel("||dL/dW_Q||_F / ||dL/dW_V||_F")
-ax.set_title("Query gradients vanish with depth in a pure SAN")
-ax.legend(fontsize=8)
-fig.tight_layout()
+#| alt: 对数纵轴：纯注意力网络下方每多一层，新一层 W_Q 与 W_V 的梯度之比迅速下降，3 层后低于 1e-12、5 层起恰为 0（画在 1e-20）；带残差时比值一直在 0.3 到 0.8 之间
+fig, ax = plt.subplots()
+ax.semilogy(depths, np.maximum(ratio["attn"], 1e-20), "o-", label="pure attention (0 drawn at 1e-20)")
+ax.semilogy(depths, ratio["skip"], "s-", label="with skip (Pre-LN)")
+ax.set_xlabel("layers below the measured one")
+ax.set_ylabel("grad W_Q / grad W_V")
+ax.legend(loc="center right")
 plt.show()
 
 # %% [markdown]

@@ -14,7 +14,8 @@
 # ## 实验设置 {#setup}
 #
 # q 与 k 的分量独立同分布于 N(0, 1)。先测 q·k 的方差随 d_k 的变化，再取 n = 64 个 key，
-# 比较原始 logits 与除以 √d_k 后 softmax 的最大概率与 Jacobian 的 Frobenius 范数。
+# 比较原始 logits 与除以 √d_k 后 softmax 的最大概率与 Jacobian 的 Frobenius 范数
+# （Jacobian 的推导见[方差大为什么会让梯度变小](scaling.md#sqrt-dk-softmax-saturation)）。
 
 # %%
 import numpy as np
@@ -51,15 +52,15 @@ for dk, v in zip(dks, var_raw):
         assert abs(v / dk - 1) < 0.05
 assert np.all(np.abs(var_scaled - 1) < 0.05)
 
-fig, ax = plt.subplots(figsize=(5.5, 3.8))
+#| alt: 双对数坐标下 q·k 的实测方差随 d_k 沿理论直线 d_k 增长，除以 √d_k 后方差始终贴着 1
+fig, ax = plt.subplots()
 ax.loglog(dks, var_raw, "o-", label="Var(q.k), measured")
 ax.loglog(dks, dks, "k--", lw=1, label="d_k (theory)")
 ax.loglog(dks, var_scaled, "s-", label="Var(q.k / sqrt(d_k))")
 ax.set_xlabel("d_k")
 ax.set_ylabel("variance")
-ax.set_title("Dot-product variance grows linearly with d_k")
+ax.set_title("Var(q.k) grows like d_k")
 ax.legend()
-fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -96,20 +97,58 @@ assert jac["raw"][-1] < 0.5 * jac["scaled"][-1]
 assert jac["scaled"].max() / jac["scaled"].min() < 1.05   # scaled: independent of d_k
 assert maxp["scaled"].max() / maxp["scaled"].min() < 1.1
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+#| alt: 上下两幅图：不缩放时 64 个 key 上的最大注意力权重随 d_k 升向 1、softmax Jacobian 范数随之下降；除以 √d_k 后两条曲线都是水平线
+fig, axes = plt.subplots(2, 1, figsize=(4.8, 5.6), sharex=True)
 for name, style in (("raw", "o-"), ("scaled", "s-")):
     label = "q.k" if name == "raw" else "q.k / sqrt(d_k)"
     axes[0].semilogx(dks2, maxp[name], style, label=label)
     axes[1].semilogx(dks2, jac[name], style, label=label)
 axes[0].axhline(1 / n, color="gray", ls=":", label="uniform 1/n")
-axes[0].set_ylabel("mean max attention weight")
-axes[1].set_ylabel("mean ||J_softmax||_F")
-for ax in axes:
-    ax.set_xlabel("d_k")
-    ax.legend()
-axes[0].set_title(f"Saturation of softmax over n={n} keys")
-axes[1].set_title("Gradient that passes through softmax")
-plt.tight_layout()
+axes[0].set_ylabel("max weight")
+axes[1].set_ylabel("||J||_F")
+axes[1].set_xlabel("d_k")
+axes[0].legend()
+axes[0].set_title(f"softmax over n = {n} keys")
+plt.show()
+
+# %% [markdown]
+# ## 对照：加性注意力的打分不随 d_k 变大 {#additive}
+#
+# 加性注意力（Bahdanau 式）$e_j=v^\top\tanh(W_qq+W_kk_j)$：$W_q$、$W_k$ 按 $\mathcal N(0,1/d_k)$ 初始化时
+# tanh 的输入方差与 $d_k$ 无关，而且 tanh 把每个隐单元限制在 $[-1,1]$，所以 $|e_j|\le\lVert v\rVert_1$。
+# 不缩放的点积没有这层保护，标准差按 $\sqrt{d_k}$ 增长。这与“大 $d_k$ 时加性注意力优于不缩放的点积注意力”的观察一致。
+
+# %%
+from snippets.attention.attention import additive_scores
+
+d_a, m_keys = 64, 256
+std_dot, std_add, bound_ok = [], [], []
+for dk in dks2:
+    q = rng.standard_normal(dk)
+    K = rng.standard_normal((m_keys, dk))
+    W_q, W_k = (rng.standard_normal((d_a, dk)) / np.sqrt(dk) for _ in range(2))
+    v = rng.standard_normal(d_a) / np.sqrt(d_a)
+    e = additive_scores(q, K, W_q, W_k, v)
+    std_dot.append((K @ q).std())
+    std_add.append(e.std())
+    bound_ok.append(np.abs(e).max() <= np.abs(v).sum())
+std_dot, std_add = np.array(std_dot), np.array(std_add)
+for dk, a, b in zip(dks2, std_dot, std_add):
+    print(f"d_k={dk:5d}  std of dot-product logits {a:6.2f}   std of additive logits {b:.3f}")
+
+assert all(bound_ok)
+assert np.all(np.abs(std_dot / np.sqrt(dks2) - 1) < 0.2)      # unscaled dot: std grows like sqrt(d_k)
+assert std_add.max() / std_add.min() < 1.6                     # additive: roughly flat in d_k
+assert std_dot[-1] > 50 * std_add[-1]
+
+#| alt: 双对数坐标下，不缩放点积打分的标准差随 d_k 按 √d_k 增长到约 60，加性注意力打分的标准差始终在 0.4 到 0.7 之间
+fig, ax = plt.subplots()
+ax.loglog(dks2, std_dot, "o-", label="dot product q.k")
+ax.loglog(dks2, std_add, "s-", label="additive v.tanh(Wq q + Wk k)")
+ax.loglog(dks2, np.sqrt(dks2), "k--", lw=1, label="sqrt(d_k)")
+ax.set_xlabel("d_k")
+ax.set_ylabel("std of the logits")
+ax.legend()
 plt.show()
 
 # %% [markdown]
@@ -120,3 +159,4 @@ plt.show()
 #   传回 logits 的梯度变小；缩放后这两个统计量与 d_k 无关。
 # - 小 d_k（4、16）时不缩放的 Jacobian 反而更大：√d_k 的作用不是“让梯度最大”，而是把 logits 的尺度固定在
 #   与维度无关的 O(1)，让初始化时的注意力既不饱和也不过于平均。
+# - 加性注意力的打分被 tanh 限住，标准差不随 $d_k$ 增长；不缩放的点积打分按 $\sqrt{d_k}$ 增长，这正是要除以 $\sqrt{d_k}$ 的原因。

@@ -1,5 +1,11 @@
-"""拼接相邻 k 个 token（序列 l -> l/k，宽度 d -> k·d）时的 FLOPs、参数量与最优 k。"""
+"""拼接相邻 g 个 token（序列 l -> l/g，宽度 d -> g·d）时的 FLOPs、参数量与最优合并因子 g。"""
 import numpy as np
+
+
+def _check_positive(**kw):
+    for name, value in kw.items():
+        if np.any(np.asarray(value) <= 0):
+            raise ValueError(f"{name} must be > 0, got {value}")
 
 
 # --8<-- [start:cost]
@@ -14,19 +20,27 @@ def layer_params(d):
     return 12 * d**2 + 13 * d
 
 
-def merged_flops(l, d, k):
-    """拼接 k 个 token 后：layer_flops(l/k, k·d) = 24ld²k + 4l²d/k。"""
-    return layer_flops(l / k, k * d)
+def merged_flops(l, d, g):
+    """拼接 g 个相邻 token 后：layer_flops(l/g, g·d) = 24ld²g + 4l²d/g。"""
+    if np.any(np.asarray(g) <= 0):
+        raise ValueError(f"merge factor g must be > 0, got {g}")
+    return layer_flops(l / g, g * d)
 
 
-def optimal_k(l, d):
-    """由 AM-GM：24ld²k + 4l²d/k ≥ 2·sqrt(96·l³d³)，取等于 k* = sqrt(l/(6d))。"""
+def optimal_merge(l, d):
+    """由 AM-GM：24ld²g + 4l²d/g ≥ 2·sqrt(96·l³d³)，取等于 g* = sqrt(l/(6d))。"""
+    if l <= 0 or d <= 0:
+        raise ValueError(f"sequence length and width must be > 0, got l = {l}, d = {d}")
     return np.sqrt(l / (6 * d))
 # --8<-- [end:cost]
 
 
+optimal_k = optimal_merge      # older name, kept for existing callers
+
+
 def layer_flops_by_shapes(l, d):
     """按每个矩阵乘法的形状逐项累加（(m×n)@(n×p) 计 2mnp），用来核对闭式公式。"""
+    _check_positive(l=l, d=d)
     mm = lambda m, n, p: 2 * m * n * p
     proj = 4 * mm(l, d, d)                  # Q, K, V, O
     attn = mm(l, d, l) + mm(l, l, d)        # QKᵀ, AV（所有头合计）
@@ -39,8 +53,11 @@ def layer_params_by_shapes(d):
     return sum(int(np.prod(s)) for s in shapes)
 
 
-def score_elements(l, n_head, k=1, keep="heads"):
-    """注意力分数张量 (n_head', l/k, l/k) 的元素数。
-    keep="heads"：头数不变（头维随宽度放大 k 倍）；keep="head_dim"：头维不变，头数变为 k·n_head。"""
-    heads = n_head if keep == "heads" else k * n_head
-    return heads * (l / k) ** 2
+def score_elements(l, n_head, g=1, keep="heads"):
+    """注意力分数张量 (n_head', l/g, l/g) 的元素数。
+    keep="heads"：头数不变（头维随宽度放大 g 倍）；keep="head_dim"：头维不变，头数变为 g·n_head。"""
+    if keep not in ("heads", "head_dim"):
+        raise ValueError(f"keep must be 'heads' or 'head_dim', got {keep!r}")
+    _check_positive(l=l, n_head=n_head, g=g)
+    heads = n_head if keep == "heads" else g * n_head
+    return heads * (l / g) ** 2

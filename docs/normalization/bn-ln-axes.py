@@ -1,11 +1,12 @@
 # %% [markdown]
 # ---
-# description: 用 numpy 验证 BatchNorm 在 (N, H, W) 上按通道统计、LayerNorm 按样本统计、RMSNorm 必须用均方根，以及 Pre-Norm 残差流范数随深度增长。
+# description: 用 numpy 验证 BatchNorm 在 (N, H, W) 上按通道统计、滑动统计量与 batch 大小的影响，LayerNorm 按样本统计且不是仿射变换，GroupNorm 介于 LN 与 IN 之间，RMSNorm 必须用均方根，以及 Pre-Norm 残差流范数随深度增长。
 # tags: [归一化, BatchNorm, LayerNorm, RMSNorm, 动手验证]
 # ---
 # # 动手验证：BN、LN 的统计维度与 RMSNorm、Pre/Post-Norm
 #
 # 对应问题：[BatchNorm 和 LayerNorm 有什么区别？](layernorm.md#batchnorm-vs-layernorm)、
+# [BatchNorm 推理时用什么统计量？](layernorm.md#batchnorm)、
 # [RMSNorm 是什么？](layernorm.md#rmsnorm)、[Pre-Norm 和 Post-Norm 有什么区别？](layernorm.md#pre-norm-vs-post-norm)
 #
 # ## BN 与 LN 在图像张量上归约哪些轴 {#reduced-axes}
@@ -16,7 +17,8 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
-from snippets.normalization.norms import batch_norm, layer_norm, rms_norm
+from snippets.normalization.norms import (batch_norm, batch_norm_eval, batch_norm_train_step,
+                                         group_norm, layer_norm, layer_norm_jacobian, rms_norm)
 
 rng = np.random.default_rng(0)
 N, C, H, W = 8, 4, 5, 5
@@ -47,17 +49,93 @@ true_bn_mean = np.repeat(x.mean(axis=(0, 2, 3))[:, None], H * W, axis=1)
 assert per_pixel_mean.shape == (C, H * W)
 assert not np.allclose(per_pixel_mean, true_bn_mean)        # they are different statistics
 
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 2.6), sharey=True)
+#| alt: 上下两张热图，纵轴是 4 个通道、横轴是 25 个空间位置，颜色表示均值：上图是 BatchNorm2d 的统计量，每一行是同一种颜色（每个通道只有一个均值）；下图是错误的逐像素 batch 均值，同一行内每个位置颜色都不同
+fig, axes = plt.subplots(2, 1, figsize=(4.5, 4.6), sharex=True, layout="constrained")
 vmin, vmax = per_pixel_mean.min(), per_pixel_mean.max()
 for ax, data, title in [(axes[0], true_bn_mean, "BatchNorm2d: one mean per channel"),
-                        (axes[1], per_pixel_mean, "Per-pixel batch mean (wrong)")]:
+                        (axes[1], per_pixel_mean, "per-pixel batch mean (wrong)")]:
     im = ax.imshow(data, aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax)
     ax.set_title(title)
-    ax.set_xlabel("spatial position (h*w)")
+    ax.set_ylabel("channel c")
+    ax.set_yticks(range(C))
     ax.grid(False)
-axes[0].set_ylabel("channel c")
-fig.colorbar(im, ax=axes, shrink=0.9)
+axes[1].set_xlabel("spatial position (h*w)")
+fig.colorbar(im, ax=axes, shrink=0.9, label="mean")
 plt.show()
+
+# %% [markdown]
+# ## 滑动统计量、推理模式与 batch 大小 {#running-stats}
+#
+# 训练时 BN 用当前 batch 的统计量归一化，同时按 PyTorch 的约定更新滑动平均
+# $\hat\mu\leftarrow(1-m)\hat\mu+m\,\mu_B$（$m$ 即 `momentum`，默认 0.1；方差存的是无偏估计）。推理时改用 $\hat\mu,\hat\sigma^2$，
+# 每个样本的输出不再依赖同 batch 的其他样本。滑动平均是对带噪声的 batch 均值做指数平均：稳态下它的噪声标准差是
+# $\sqrt{m/(2-m)}\cdot\sigma/\sqrt{B}$（$B$ 为 batch 大小），初值的影响按 $(1-m)^t$ 衰减。
+
+# %%
+mu_true, sd_true = 3.0, 2.0
+r_bn = np.random.default_rng(1)
+traces = {}
+for mom in (0.1, 0.01):
+    rm, rv, tr = np.zeros(1), np.ones(1), []
+    for _ in range(400):
+        xb = r_bn.normal(mu_true, sd_true, size=(32, 1))
+        _, rm, rv = batch_norm_train_step(xb, rm, rv, momentum=mom)
+        tr.append(rm[0])
+    traces[mom] = np.array(tr)
+
+#| alt: 两条曲线是 BatchNorm 的滑动均值随训练步数的变化，真实均值为 3：momentum=0.1 时约 40 步就贴近 3，之后在 3 附近小幅抖动；momentum=0.01 时上升慢得多，400 步时才接近 3，但抖动更小
+fig, ax = plt.subplots()
+for mom, tr in traces.items():
+    ax.plot(tr, label=f"momentum = {mom}")
+ax.axhline(mu_true, color="gray", ls=":", label="true mean")
+ax.set_xlabel("training step")
+ax.set_ylabel("running mean")
+ax.legend(loc="lower right")
+plt.show()
+
+# %%
+tail = traces[0.1][200:]
+noise_theory = np.sqrt(0.1 / 1.9) * sd_true / np.sqrt(32)
+print(f"momentum 0.1: running-mean std after warm-up {tail.std():.3f} (theory {noise_theory:.3f}); "
+      f"momentum 0.01 after 400 steps: {traces[0.01][-1]:.2f} (bias (1-m)^t * 3 = {3 * 0.99**400:.2f})")
+assert abs(tail.std() / noise_theory - 1) < 0.3
+assert abs(traces[0.01][-1] - mu_true * (1 - 0.99 ** 400)) < 0.3
+
+# 推理模式：一个样本的输出与 batch 里其他样本无关；训练模式则有关
+xe = r_bn.normal(mu_true, sd_true, size=(8, 1))
+assert np.allclose(batch_norm_eval(xe, rm, rv)[:1], batch_norm_eval(xe[:1], rm, rv))
+assert not np.allclose(batch_norm(xe)[:2], batch_norm(xe[:2]))
+
+# batch 大小为 2：无论输入是什么，每个通道的输出都是 ±1；为 1：减去均值后恒为 0，所以直接报错
+y2 = batch_norm(r_bn.normal(size=(2, 6)) * 5, eps=0.0)
+assert np.allclose(np.abs(y2), 1.0)
+try:
+    batch_norm(r_bn.normal(size=(1, 6)))
+    raise AssertionError("batch size 1 should be rejected in training mode")
+except ValueError as err:
+    print("batch size 1:", err)
+
+# %% [markdown]
+# ## GroupNorm 与 LayerNorm 的 Jacobian {#groupnorm-jacobian}
+#
+# GroupNorm 把通道分成 $G$ 组、每组在（组内通道 × 空间位置）上统计：$G=1$ 就是图像上的 LN，$G=C$ 就是 InstanceNorm。
+# LN 除以的 $\sigma$ 本身依赖输入，所以 LN 不是 $x$ 的仿射函数：它的 Jacobian $J=\frac1\sigma\big(I-\tfrac1d\mathbf 1\mathbf 1^{\top}-\tfrac1d\hat x\hat x^{\top}\big)$
+# 随 $x$ 变化，且 $J\mathbf 1=0$、$Jx=0$（平移、缩放不变），秩为 $d-2$。
+
+# %%
+r_gn = np.random.default_rng(2)
+xg = r_gn.normal(size=(2, 8, 3, 3)) * 2 + 1
+assert np.allclose(group_norm(xg, 1), layer_norm(xg.reshape(2, -1)).reshape(xg.shape))
+inst = (xg - xg.mean(axis=(2, 3), keepdims=True)) / np.sqrt(xg.var(axis=(2, 3), keepdims=True) + 1e-5)
+assert np.allclose(group_norm(xg, 8), inst)
+
+dj = 12
+v1, v2 = r_gn.normal(size=dj), r_gn.normal(size=dj)
+J1 = layer_norm_jacobian(v1)
+print("rank of the LayerNorm Jacobian:", np.linalg.matrix_rank(J1), f"(d = {dj})")
+assert np.linalg.matrix_rank(J1) == dj - 2
+assert np.allclose(J1 @ np.ones(dj), 0) and np.allclose(J1 @ v1, 0)
+assert not np.allclose(J1, layer_norm_jacobian(v2))        # 不同输入处 Jacobian 不同：不是仿射映射
 
 # %% [markdown]
 # ## RMSNorm：均方根而不是 L2 范数 {#rms-vs-l2}
@@ -81,13 +159,14 @@ z = rng.normal(size=(32, 64))
 z -= z.mean(axis=-1, keepdims=True)
 assert np.allclose(rms_norm(z, eps=1e-5), layer_norm(z, eps=1e-5))
 
+#| alt: 双对数坐标，横轴为隐藏维度 n、纵轴为输出的均方根：正确的 RMSNorm（除以均方根）在所有 n 下都等于 1，误用平方和开根号（L2 归一化）时输出均方根沿 1/√n 下降，n=4096 时只有约 0.016
 fig, ax = plt.subplots()
-ax.loglog(dims, rms_of_rmsnorm, "o-", label="RMSNorm: x / sqrt(mean(x^2))")
-ax.loglog(dims, rms_of_l2, "s--", label="x / sqrt(sum(x^2)) = L2 normalisation")
+ax.loglog(dims, rms_of_rmsnorm, "o-", label="x / sqrt(mean(x^2))")
+ax.loglog(dims, rms_of_l2, "s--", label="x / sqrt(sum(x^2))")
 ax.loglog(dims, 1 / np.sqrt(dims), ":", color="gray", label="1 / sqrt(n)")
 ax.set_xlabel("hidden size n")
 ax.set_ylabel("RMS of the output")
-ax.legend()
+ax.legend(loc="lower left")
 plt.show()
 
 # %% [markdown]
@@ -114,18 +193,21 @@ assert pre[-1] > 2 * pre[0]
 assert np.mean(np.diff(pre) > 0) > 0.8   # nearly every layer adds to the norm
 print(f"Pre-Norm |x_0| = {pre[0]:.1f}, |x_48| = {pre[-1]:.1f}; Post-Norm |x_l| = {post[-1]:.1f} = sqrt(d)")
 
+#| alt: 48 层随机线性子层堆叠时残差流范数随层数的变化：Post-Norm 每层之后都被钉在 √d=16，是一条水平线；Pre-Norm 的范数从约 16 几乎逐层单调增长到一百多
 fig, ax = plt.subplots()
 ax.plot(pre, label="Pre-Norm: x + F(Norm(x))")
 ax.plot(post, label="Post-Norm: Norm(x + F(x))")
 ax.axhline(np.sqrt(d), color="gray", ls=":", label="sqrt(d)")
 ax.set_xlabel("layer l")
 ax.set_ylabel("||x_l||")
-ax.legend()
+ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
 # ## 结论 {#conclusion}
 #
 # - BN 的统计量形状是 $(C,)$：同一通道的所有样本、所有位置共享一组均值方差；LN 按样本统计，与 batch 无关。
+# - BN 推理时用滑动统计量，输出与 batch 无关；训练时 batch 为 2 则每个通道的输出只能是 ±1，batch 为 1 无法统计。
+# - GroupNorm 的两个极端是 LN（$G=1$）与 InstanceNorm（$G=C$）；LN 的 Jacobian 随输入变化、秩为 $d-2$，它不是仿射变换。
 # - RMSNorm 必须除以**均方根**；输入零均值时它与 LayerNorm 一致。
 # - Pre-Norm 的残差流范数随深度单调增长（上例从约 16 增长到一百多），Post-Norm 则被钉在 $\sqrt d$。

@@ -154,3 +154,43 @@ def test_sum_instead_of_mean_would_shrink_the_output_by_sqrt_n(d):
     l2 = x / np.sqrt((x ** 2).sum(axis=-1, keepdims=True))
     assert np.allclose(np.sqrt((l2 ** 2).mean(axis=-1)), 1 / np.sqrt(d))
     assert np.allclose(rms_norm(x, eps=0.0), np.sqrt(d) * l2)
+
+
+def test_weights_before_a_norm_are_scale_invariant_so_the_gradient_is_orthogonal_and_shrinks():
+    # L(W) = c . LN(W x): invariant to W -> aW, hence <W, grad> = 0 and grad(aW) = grad(W) / a
+    r = np.random.default_rng(3)
+    d_in, d_out = 6, 8
+    x, c = r.normal(size=d_in), r.normal(size=d_out)
+    W = r.normal(size=(d_out, d_in))
+    loss = lambda M: float(c @ layer_norm(M @ x, eps=0.0))
+
+    def grad(M, h=1e-6):
+        G = np.zeros_like(M)
+        for idx in np.ndindex(M.shape):
+            E = np.zeros_like(M)
+            E[idx] = h
+            G[idx] = (loss(M + E) - loss(M - E)) / (2 * h)
+        return G
+    G = grad(W)
+    assert loss(3.0 * W) == pytest.approx(loss(W))
+    assert abs(np.sum(W * G)) < 1e-6 * np.linalg.norm(W) * np.linalg.norm(G)
+    assert np.allclose(grad(3.0 * W), G / 3.0, atol=1e-6)
+
+
+def test_fp16_squares_overflow_above_256_so_rms_norm_upcasts():
+    x = np.array([300.0, 1.0], dtype=np.float16)
+    with np.errstate(over="ignore"):
+        assert np.isinf(x[0] * x[0])                         # 300^2 > 65504
+        assert np.all(rms_norm(x, eps=np.float16(1e-6)) == 0)  # RMS = inf silently zeroes the output
+    y = rms_norm(x.astype(np.float32)).astype(np.float16)   # upcast, normalize, cast back
+    assert np.isfinite(y).all() and np.sqrt(np.mean(y.astype(np.float32) ** 2)) == pytest.approx(1, rel=1e-3)
+
+
+def test_rms_norm_jacobian_has_rank_d_minus_1():
+    d = 10
+    x = rng.normal(size=d) + 2
+    f = lambda v: rms_norm(v, eps=0.0)
+    eps = 1e-6
+    J = np.stack([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(d)], axis=1)
+    assert np.linalg.matrix_rank(J, tol=1e-6) == d - 1      # only the scale direction is lost
+    assert np.allclose(J @ x, 0, atol=1e-6)

@@ -67,9 +67,9 @@ plt.show()
 # ## 滑动统计量、推理模式与 batch 大小 {#running-stats}
 #
 # 训练时 BN 用当前 batch 的统计量归一化，同时按 PyTorch 的约定更新滑动平均
-# $\hat\mu\leftarrow(1-m)\hat\mu+m\,\mu_B$（$m$ 即 `momentum`，默认 0.1；方差存的是无偏估计）。推理时改用 $\hat\mu,\hat\sigma^2$，
+# $\hat\mu\leftarrow(1-\rho)\hat\mu+\rho\,\mu_B$（$\rho$ 即 `momentum`，默认 0.1；方差存的是无偏估计）。推理时改用 $\hat\mu,\hat\sigma^2$，
 # 每个样本的输出不再依赖同 batch 的其他样本。滑动平均是对带噪声的 batch 均值做指数平均：稳态下它的噪声标准差是
-# $\sqrt{m/(2-m)}\cdot\sigma/\sqrt{B}$（$B$ 为 batch 大小），初值的影响按 $(1-m)^t$ 衰减。
+# $\sqrt{\rho/(2-\rho)}\cdot\sigma/\sqrt{m}$（$m$ 为每个通道的值数，这里等于 batch 大小 32），初值的影响按 $(1-\rho)^t$ 衰减。
 
 # %%
 mu_true, sd_true = 3.0, 2.0

@@ -138,7 +138,7 @@ assert abs(q_raw.mean()) > 0.2
 # %% [markdown]
 # ## 非线性网络：ReLU 得不到动力学等距 {#relu-isometry}
 #
-# 非线性网络的输入-输出 Jacobian 是 $J=D_LW_L\cdots D_1W_1$，$D_l=\operatorname{diag}(\phi'(z_l))$。
+# 非线性网络从输入到输出的 Jacobian 是 $J=D_LW_L\cdots D_1W_1$，$D_l=\operatorname{diag}(\phi'(z_l))$。
 # 即使每个 $W_l$ 都正交，$D_l$ 也会改变奇异值：ReLU 的 $D_l$ 大约一半对角元是 0，$J$ 的秩随深度下降，
 # 非零奇异值也会摊开；tanh 在输入较小时 $\phi'\approx1$，$J$ 接近正交矩阵。Pennington et al.（2017）用自由概率
 # 算出了整个奇异值分布：ReLU 网络在任何初始化下都得不到动力学等距，sigmoid 类网络只有配合正交初始化才能得到。
@@ -154,7 +154,7 @@ sv_relu = np.linalg.svd(input_output_jacobian(x_in, W_relu, lambda z: np.maximum
 sv_tanh = np.linalg.svd(input_output_jacobian(0.1 * x_in, W_tanh, np.tanh,
                                               lambda z: 1 - np.tanh(z) ** 2), compute_uv=False)
 
-#| alt: 宽 128、深 32 的网络在正交初始化下输入-输出 Jacobian 的奇异值从大到小排列（对数纵轴）：线性网络全部等于 1，tanh 网络都在 0.4 到 0.9 之间，ReLU 网络最大的约为 7、其后跨越十几个数量级迅速下降，约四分之三小于 1e-3
+#| alt: 宽 128、深 32 的网络在正交初始化下从输入到输出的 Jacobian 的奇异值从大到小排列（对数纵轴）：线性网络全部等于 1，tanh 网络都在 0.4 到 0.9 之间，ReLU 网络最大的约为 7、其后跨越十几个数量级迅速下降，约四分之三小于 1e-3
 fig, ax = plt.subplots()
 idx = np.arange(1, w + 1)
 ax.semilogy(idx, np.ones(w), ":", color="gray", label="linear: all = 1")

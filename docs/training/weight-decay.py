@@ -120,7 +120,7 @@ assert spread_l2 > 20        # Adam+L2：梯度越大的参数，实际受到的
 assert np.all(np.diff(rms["Adam + L2"]) > 0)
 
 # %% [markdown]
-# ## PyTorch AdamW 的衰减量是 lr·λ {#adamw-lr-coupling}
+# ## PyTorch AdamW 的衰减量是 lr·λ {#adamw-torch-decay}
 #
 # PyTorch `AdamW` 每步先做 $\theta\leftarrow(1-\eta\lambda)\theta$（$\eta$ 是 `lr`），所以同一个 `weight_decay`
 # 在学习率减半时衰减也减半。Loshchilov & Hutter 原文的衰减只乘调度乘子 $\eta_t$，与基础学习率无关。

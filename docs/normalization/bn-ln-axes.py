@@ -1,24 +1,23 @@
 # %% [markdown]
 # ---
-# description: 用 numpy 验证 BatchNorm 在 (N, H, W) 上按通道统计、滑动统计量与 batch 大小的影响，LayerNorm 按样本统计且不是仿射变换，GroupNorm 介于 LN 与 IN 之间，RMSNorm 必须用均方根，以及 Pre-Norm 残差流范数随深度增长。
+# description: 用 numpy 验证 BatchNorm 在 (N, H, W) 上按通道统计，LayerNorm 按样本统计且不是仿射变换，GroupNorm 介于 LN 与 IN 之间，RMSNorm 必须用均方根，以及 Pre-Norm 残差流范数随深度增长。
 # tags: [归一化, BatchNorm, LayerNorm, RMSNorm, 动手验证]
 # ---
 # # 动手验证：BN、LN 的统计维度与 RMSNorm、Pre/Post-Norm
 #
 # 对应问题：[BatchNorm 和 LayerNorm 有什么区别？](layernorm.md#batchnorm-vs-layernorm)、
-# [BatchNorm 推理时用什么统计量？](layernorm.md#batchnorm)、
 # [RMSNorm 是什么？](layernorm.md#rmsnorm)、[Pre-Norm 和 Post-Norm 有什么区别？](layernorm.md#pre-norm-vs-post-norm)
 #
 # ## BN 与 LN 在图像张量上归约哪些轴 {#reduced-axes}
 #
-# 取一个 $(N, C, H, W)=(8, 4, 5, 5)$ 的随机张量，各通道的均值和尺度故意不同。
-# BatchNorm 之后，**每个通道**在 $(N,H,W)$ 上的均值为 0、方差为 1；LayerNorm（在 $(C,H,W)$ 上）之后，**每个样本**的均值为 0。
+# 取一个 (N, C, H, W) = (8, 4, 5, 5) 的随机张量，各通道的均值和尺度故意不同。
+# BatchNorm 之后，**每个通道**在 (N, H, W) 上的均值为 0、方差为 1；LayerNorm（在 (C, H, W) 上）之后，**每个样本**的均值为 0。
 
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
-from snippets.normalization.norms import (batch_norm, batch_norm_eval, batch_norm_train_step,
-                                         group_norm, layer_norm, layer_norm_jacobian, rms_norm)
+from snippets.normalization.norms import (batch_norm, group_norm, layer_norm, layer_norm_jacobian,
+                                         rms_norm)
 
 rng = np.random.default_rng(0)
 N, C, H, W = 8, 4, 5, 5
@@ -40,7 +39,7 @@ assert np.allclose(ln_mean, 0, atol=1e-12)
 assert x.mean(axis=(0, 2, 3)).shape == (C,)
 
 # %% [markdown]
-# 常见的错误理解是“每个像素位置在 batch 上单独统计”，即统计量形状为 $(C, H\cdot W)$。
+# 常见的错误理解是“每个像素位置在 batch 上单独统计”，即统计量形状为 (C, H·W)。
 # 下图对比两种统计量：真正的 BN 每个通道只有一个均值（每行一个常数），逐像素统计则每个位置都不同。
 
 # %%
@@ -64,63 +63,11 @@ fig.colorbar(im, ax=axes, shrink=0.9, label="mean")
 plt.show()
 
 # %% [markdown]
-# ## 滑动统计量、推理模式与 batch 大小 {#running-stats}
-#
-# 训练时 BN 用当前 batch 的统计量归一化，同时按 PyTorch 的约定更新滑动平均
-# $\hat\mu\leftarrow(1-\rho)\hat\mu+\rho\,\mu_B$（$\rho$ 即 `momentum`，默认 0.1；方差存的是无偏估计）。推理时改用 $\hat\mu,\hat\sigma^2$，
-# 每个样本的输出不再依赖同 batch 的其他样本。滑动平均是对带噪声的 batch 均值做指数平均：稳态下它的噪声标准差是
-# $\sqrt{\rho/(2-\rho)}\cdot\sigma/\sqrt{m}$（$m$ 为每个通道的值数，这里等于 batch 大小 32），初值的影响按 $(1-\rho)^t$ 衰减。
-
-# %%
-mu_true, sd_true = 3.0, 2.0
-r_bn = np.random.default_rng(1)
-traces = {}
-for mom in (0.1, 0.01):
-    rm, rv, tr = np.zeros(1), np.ones(1), []
-    for _ in range(400):
-        xb = r_bn.normal(mu_true, sd_true, size=(32, 1))
-        _, rm, rv = batch_norm_train_step(xb, rm, rv, momentum=mom)
-        tr.append(rm[0])
-    traces[mom] = np.array(tr)
-
-#| alt: 两条曲线是 BatchNorm 的滑动均值随训练步数的变化，真实均值为 3：momentum=0.1 时约 40 步就贴近 3，之后在 3 附近小幅抖动；momentum=0.01 时上升慢得多，400 步时才接近 3，但抖动更小
-fig, ax = plt.subplots()
-for mom, tr in traces.items():
-    ax.plot(tr, label=f"momentum = {mom}")
-ax.axhline(mu_true, color="gray", ls=":", label="true mean")
-ax.set_xlabel("training step")
-ax.set_ylabel("running mean")
-ax.legend(loc="lower right")
-plt.show()
-
-# %%
-tail = traces[0.1][200:]
-noise_theory = np.sqrt(0.1 / 1.9) * sd_true / np.sqrt(32)
-print(f"momentum 0.1: running-mean std after warm-up {tail.std():.3f} (theory {noise_theory:.3f}); "
-      f"momentum 0.01 after 400 steps: {traces[0.01][-1]:.2f} (bias (1-m)^t * 3 = {3 * 0.99**400:.2f})")
-assert abs(tail.std() / noise_theory - 1) < 0.3
-assert abs(traces[0.01][-1] - mu_true * (1 - 0.99 ** 400)) < 0.3
-
-# 推理模式：一个样本的输出与 batch 里其他样本无关；训练模式则有关
-xe = r_bn.normal(mu_true, sd_true, size=(8, 1))
-assert np.allclose(batch_norm_eval(xe, rm, rv)[:1], batch_norm_eval(xe[:1], rm, rv))
-assert not np.allclose(batch_norm(xe)[:2], batch_norm(xe[:2]))
-
-# batch 大小为 2：无论输入是什么，每个通道的输出都是 ±1；为 1：减去均值后恒为 0，所以直接报错
-y2 = batch_norm(r_bn.normal(size=(2, 6)) * 5, eps=0.0)
-assert np.allclose(np.abs(y2), 1.0)
-try:
-    batch_norm(r_bn.normal(size=(1, 6)))
-    raise AssertionError("batch size 1 should be rejected in training mode")
-except ValueError as err:
-    print("batch size 1:", err)
-
-# %% [markdown]
 # ## GroupNorm 与 LayerNorm 的 Jacobian {#groupnorm-jacobian}
 #
-# GroupNorm 把通道分成 $G$ 组、每组在（组内通道 × 空间位置）上统计：$G=1$ 就是图像上的 LN，$G=C$ 就是 InstanceNorm。
-# LN 除以的 $\sigma$ 本身依赖输入，所以 LN 不是 $x$ 的仿射函数：它的 Jacobian $J=\frac1\sigma\big(I-\tfrac1d\mathbf 1\mathbf 1^{\top}-\tfrac1d\hat x\hat x^{\top}\big)$
-# 随 $x$ 变化，且 $J\mathbf 1=0$、$Jx=0$（平移、缩放不变），秩为 $d-2$。
+# GroupNorm 把通道分成 G 组、每组在（组内通道 × 空间位置）上统计：G = 1 就是图像上的 LN，G = C 就是 InstanceNorm。
+# LN 除以的 σ 本身依赖输入，所以 LN 不是 x 的仿射函数：它的 Jacobian（公式见[问题页](layernorm.md#layernorm-not-affine)）
+# 随 x 变化，且把全 1 向量和 x 本身都映射为 0（平移、缩放不变），秩为 d − 2。
 
 # %%
 r_gn = np.random.default_rng(2)
@@ -140,8 +87,8 @@ assert not np.allclose(J1, layer_norm_jacobian(v2))        # 不同输入处 Jac
 # %% [markdown]
 # ## RMSNorm：均方根而不是 L2 范数 {#rms-vs-l2}
 #
-# 用 $\sqrt{\frac1n\sum x_i^2}$ 归一化后，输出的均方根是 1；若误用 $\sqrt{\sum x_i^2}$（L2 范数），
-# 输出的均方根只有 $1/\sqrt n$。输入均值为 0 时，RMSNorm 与无仿射参数的 LayerNorm 相同。
+# 除以 √(mean(x²)) 后，输出的均方根是 1；若误用 √(sum(x²))（L2 范数），
+# 输出的均方根只有 1/√n。输入均值为 0 时，RMSNorm 与无仿射参数的 LayerNorm 相同。
 
 # %%
 dims = np.array([4, 16, 64, 256, 1024, 4096])
@@ -172,8 +119,8 @@ plt.show()
 # %% [markdown]
 # ## Pre-Norm 与 Post-Norm 的残差流范数 {#pre-post-norm}
 #
-# 用随机线性子层 $F_l(x)=W_l x$（$W_l\sim\mathcal N(0, 1/d)$）堆 48 层，比较残差流 $\|x_l\|$：
-# Post-Norm 每层之后都归一化，$\|x_l\|=\sqrt d$ 恒定；Pre-Norm 的主干是恒等的，范数随层数增长，所以需要 final Norm。
+# 用随机线性子层 F_l(x) = W_l x（W_l ~ N(0, 1/d)）堆 48 层，比较残差流的范数 ‖x_l‖：
+# Post-Norm 每层之后都归一化，‖x_l‖ = √d 恒定；Pre-Norm 的主干是恒等的，范数随层数增长，所以需要 final Norm。
 
 # %%
 d, depth = 256, 48
@@ -206,8 +153,7 @@ plt.show()
 # %% [markdown]
 # ## 结论 {#conclusion}
 #
-# - BN 的统计量形状是 $(C,)$：同一通道的所有样本、所有位置共享一组均值方差；LN 按样本统计，与 batch 无关。
-# - BN 推理时用滑动统计量，输出与 batch 无关；训练时 batch 为 2 则每个通道的输出只能是 ±1，batch 为 1 无法统计。
-# - GroupNorm 的两个极端是 LN（$G=1$）与 InstanceNorm（$G=C$）；LN 的 Jacobian 随输入变化、秩为 $d-2$，它不是仿射变换。
+# - BN 的统计量形状是 (C,)：同一通道的所有样本、所有位置共享一组均值方差；LN 按样本统计，与 batch 无关。
+# - GroupNorm 的两个极端是 LN（G = 1）与 InstanceNorm（G = C）；LN 的 Jacobian 随输入变化、秩为 d − 2，它不是仿射变换。
 # - RMSNorm 必须除以**均方根**；输入零均值时它与 LayerNorm 一致。
-# - Pre-Norm 的残差流范数随深度单调增长（上例从约 16 增长到一百多），Post-Norm 则被钉在 $\sqrt d$。
+# - Pre-Norm 的残差流范数随深度单调增长（上例从约 16 增长到一百多），Post-Norm 则被钉在 √d。

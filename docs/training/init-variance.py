@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 在 50 层、宽 512 的全连接网络里对比 LeCun、Xavier、Kaiming 三种方差缩放初始化，验证 ReLU 需要 2/n、sigmoid 的 ×16 只在小输入时成立、RNN 谱半径大于 1 也可能梯度消失，以及 GPT-2 式 1/√(2L) 残差缩放。
+# description: 在 50 层、宽 512 的全连接网络里对比 LeCun、Xavier、Kaiming 三种方差缩放初始化，验证 ReLU 需要 2/n、均方根按 2^-25 衰减，以及 sigmoid 的 ×16 只在小输入时成立。
 # tags:
 #   - 初始化
 #   - Xavier
@@ -11,28 +11,20 @@
 # # 初始化方差与激活尺度的逐层传播
 #
 # 对应问题：[权重初始化：Xavier、Kaiming 与 LeCun](stability.md#weight-initialization)、
-# [梯度消失怎么办？](stability.md#vanishing-gradients)、[梯度爆炸怎么处理？](stability.md#gradient-explosion)
+# [梯度消失怎么办？](stability.md#vanishing-gradients)
 #
 # ## 实验设置 {#setup}
 #
-# 全连接网络 $h_l=\phi(W_l h_{l-1})$，50 层，每层宽 512，输入 $h_0\sim\mathcal N(0,I)$，64 个样本。
-# 权重 $W_l$ 先统一采样标准高斯矩阵，再按三种规则缩放（同一组随机数，只有方差不同）：
-#
-# | 规则 | $\operatorname{Var}(W)$ |
-# |---|---|
-# | LeCun | $1/n_{\text{in}}$ |
-# | Xavier | $2/(n_{\text{in}}+n_{\text{out}})$ |
-# | Kaiming | $2/n_{\text{in}}$ |
-#
-# 方形层 $n_{\text{in}}=n_{\text{out}}$ 时 Xavier 与 LeCun 完全相同，图里两条曲线重合。
-# 推导传递的是二阶矩 $\mathbb E[h^2]$，所以下面逐层记录**均方根**（RMS，$\sqrt{\mathbb E[h^2]}$），而不是标准差：
+# 全连接网络 h_l = φ(W_l h_(l−1))，50 层，每层宽 512，输入 h_0 ~ N(0, I)，64 个样本。
+# 权重 W_l 先统一采样标准高斯矩阵，再按三种规则缩放（同一组随机数，只有方差不同）：
+# LeCun 取 `1/n_in`，Xavier 取 `2/(n_in + n_out)`，Kaiming 取 `2/n_in`。
+# 方形层 n_in = n_out 时 Xavier 与 LeCun 完全相同，图里两条曲线重合。
+# 推导传递的是二阶矩 E[h²]，所以下面逐层记录**均方根**（RMS，√E[h²]），而不是标准差：
 # ReLU 的输出均值不为 0，两者相差一个常数因子。
 
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
-from snippets.normalization.norms import layer_norm
-from snippets.training.init import orthogonal, residual_proj_std
 
 rng = np.random.default_rng(0)
 n, depth, n_samples = 512, 50, 64
@@ -77,12 +69,12 @@ plt.show()
 # %% [markdown]
 # ## 检查 {#checks}
 #
-# - ReLU 把二阶矩减半，Kaiming（$2/n$）正好补回：预激活方差每层都是 2，输出的二阶矩保持为输入的 1，50 层后 RMS 仍在 1 附近；
-# - 方形层上 Xavier/LeCun 对 ReLU 每层把二阶矩减半、RMS 乘 $1/\sqrt2$，50 层后理论值 $2^{-25}\approx 3.0\times10^{-8}$。
+# - ReLU 把二阶矩减半，Kaiming（2/n）正好补回：预激活方差每层都是 2，输出的二阶矩保持为输入的 1，50 层后 RMS 仍在 1 附近；
+# - 方形层上 Xavier/LeCun 对 ReLU 每层把二阶矩减半、RMS 乘 1/√2，50 层后理论值 2⁻²⁵ ≈ 3.0×10⁻⁸。
 #   每层“恰好减半”只在期望意义上成立，有限宽度下 50 层的随机偏差会累积，实测值与理论值差十几个百分点；
-#   标准差还要再乘 $\sqrt{1-1/\pi}\approx0.83$（半高斯的标准差与均方根之比），所以标准差比 RMS 小；
-# - 线性网络用 $1/n$ 恰好保方差，用 $2/n$ 则每层方差翻倍，50 层后 RMS 约 $2^{25}\approx3.4\times10^{7}$；
-# - tanh 在 0 附近斜率为 1、远处饱和，用 $1/n$ 时 RMS 缓慢（约 $1/\sqrt{2l}$）而不是指数地变小。
+#   标准差还要再乘 √(1−1/π) ≈ 0.83（半高斯的标准差与均方根之比），所以标准差比 RMS 小；
+# - 线性网络用 1/n 恰好保方差，用 2/n 则每层方差翻倍，50 层后 RMS 约 2²⁵ ≈ 3.4×10⁷；
+# - tanh 在 0 附近斜率为 1、远处饱和，用 1/n 时 RMS 缓慢（约 1/√(2l)）而不是指数地变小。
 
 # %%
 r50 = {k: v[-1] for k, v in rms.items()}
@@ -107,8 +99,8 @@ assert 0.05 < r50[("tanh", "LeCun 1/n")] < 0.2              # tanh：多项式�
 # %% [markdown]
 # ## 反向：梯度也按同样的倍数缩放 {#backward}
 #
-# 反向传播 $\delta_{l-1}=W_l^{\top}\big(\phi'(z_l)\odot\delta_l\big)$。对 ReLU，$\phi'$ 以 1/2 的概率为 0，
-# 所以每层梯度二阶矩乘 $n\operatorname{Var}(W)/2$：Kaiming 下约为 1，Xavier（方形）下为 1/2。
+# 反向传播 $\delta_{l-1}=W_l^{\top}\big(\phi'(z_l)\odot\delta_l\big)$。对 ReLU，φ′ 以 1/2 的概率为 0，
+# 所以每层梯度二阶矩乘 n·Var(W)/2：Kaiming 下约为 1，Xavier（方形）下为 1/2。
 # 从最后一层注入一个随机上游梯度，看它传回第 1 层时的大小。
 
 # %%
@@ -162,7 +154,7 @@ assert zstd_sig["sigmoid, 16/n"][-1] > 2.0
 # %% [markdown]
 # ## sigmoid 的 ×16 从哪里来 {#sigmoid-sixteen}
 #
-# $\sigma(x)\approx \tfrac12+\tfrac14 x$（0 点泰勒展开），所以 $\operatorname{Var}(\sigma(x))\approx\operatorname{Var}(x)/16$。
+# $\sigma(x)\approx \tfrac12+\tfrac14 x$（0 点泰勒展开），所以 Var(σ(x)) ≈ Var(x)/16。
 # 这个近似只在输入很小时成立：输入标准差越大，饱和越明显，比值越小于 1/16。
 
 # %%
@@ -190,83 +182,8 @@ assert r1 < 0.75 / 16                    # 标准差为 1 时已明显偏离 1/1
 assert np.all(np.diff(ratio_sig) < 1e-4)  # 随输入标准差单调下降（允许采样噪声）
 
 # %% [markdown]
-# ## RNN：谱半径大于 1 也可能梯度消失 {#rnn-spectral-radius}
-#
-# Pascanu et al.（2013）的条件是单向的：循环矩阵 $W$ 的最大奇异值 $\lambda_1<1/\gamma$（$\gamma$ 是 $|\phi'|$ 的上界，tanh 为 1）
-# 足以让梯度消失；$\lambda_1>1/\gamma$ 只是梯度爆炸的**必要**条件。下面 $W=2Q$（$Q$ 正交，谱半径与最大奇异值都是 2），
-# 但如果输入把 tanh 推进饱和区，$\operatorname{diag}(\phi')$ 很小，40 步后的 $\|\partial h_{40}/\partial h_0\|_2$ 照样消失。
-
-# %%
-def rnn_jacobian_norm(W, bias, T=40):
-    h, J = np.zeros(W.shape[0]), np.eye(W.shape[0])
-    for _ in range(T):
-        h = np.tanh(W @ h + bias)
-        J = (1 - h ** 2)[:, None] * (W @ J)
-    return np.linalg.norm(J, 2)
-
-
-r_rnn = np.random.default_rng(3)
-m = 64
-W_rnn = 2.0 * orthogonal(m, m, r_rnn)
-rho = np.max(np.abs(np.linalg.eigvals(W_rnn)))
-b = r_rnn.standard_normal(m)
-norm_free = rnn_jacobian_norm(W_rnn, 0.0 * b)
-norm_saturated = rnn_jacobian_norm(W_rnn, 6.0 * b)
-norm_contractive = rnn_jacobian_norm(0.5 * orthogonal(m, m, r_rnn), 0.0 * b)
-print(f"spectral radius {rho:.2f}: ||dh_40/dh_0|| = {norm_free:.2e} (no input), "
-      f"{norm_saturated:.2e} (input std 6, tanh saturated)")
-print(f"lambda_1 = 0.5 < 1/gamma = 1: ||dh_40/dh_0|| = {norm_contractive:.2e}")
-assert np.isclose(rho, 2.0)
-assert norm_free > 1.0 and norm_saturated < 1e-6
-assert norm_contractive <= 0.5 ** 40 * 1.0001               # 上界 lambda_1^T，必然消失
-
-# %% [markdown]
-# ## Transformer：残差支路按 $1/\sqrt{2L}$ 缩放 {#residual-scaling}
-#
-# Pre-LN 的残差流 $x_{l+1}=x_l+F_l(\mathrm{LN}(x_l))$ 每个 block 加两次（注意力与 MLP），$L$ 层共 $2L$ 次。
-# 取最简单的线性子层 $F(u)=W u$，$W_{ij}\sim\mathcal N(0,s^2)$，$d=256$：$\mathrm{LN}(x)$ 的均方为 1，每次加进去的方差约 $d\,s^2$，
-# 各次近似独立，方差相加。GPT-2 把输出投影的标准差从 0.02 缩小为 $0.02/\sqrt{2L}$，初始化时新增的总方差就不再随层数增长。
-
-# %%
-d_model = 256
-depths = np.array([1, 2, 4, 8, 16, 32, 48])
-r_res = np.random.default_rng(4)
-
-
-def added_variance(L, std):
-    x = r_res.standard_normal((32, d_model))
-    x_start = x.copy()
-    for _ in range(2 * L):
-        x = x + layer_norm(x, eps=0.0) @ (r_res.standard_normal((d_model, d_model)) * std).T
-    return (x - x_start).var()
-
-
-plain = np.array([added_variance(L, 0.02) for L in depths])
-scaled = np.array([added_variance(L, residual_proj_std(int(L))) for L in depths])
-
-#| alt: 对数坐标下横轴为层数 L、纵轴为初始化时残差流新增的方差：所有输出投影都用标准差 0.02 时新增方差随 L 线性增长（48 层约 10），按 0.02/√(2L) 缩放后保持在约 0.1 不变
-fig, ax = plt.subplots()
-ax.loglog(depths, plain, "o-", label="std 0.02")
-ax.loglog(depths, scaled, "s-", label="std 0.02 / sqrt(2L)")
-ax.loglog(depths, 2 * depths * d_model * 0.02 ** 2, ":", color="gray", label="2L d (0.02)^2")
-ax.set_xticks(depths, [str(L) for L in depths], minor=False)
-ax.xaxis.set_minor_locator(plt.NullLocator())
-ax.set_xlabel("number of layers L")
-ax.set_ylabel("variance added to the stream")
-ax.legend()
-plt.show()
-
-# %%
-print("added variance, std 0.02       :", np.round(plain, 3))
-print("added variance, 0.02/sqrt(2L)  :", np.round(scaled, 3), f"(d * 0.02^2 = {d_model * 0.02**2:.3f})")
-assert np.allclose(plain, 2 * depths * d_model * 0.02 ** 2, rtol=0.15)
-assert np.allclose(scaled, d_model * 0.02 ** 2, rtol=0.15)
-
-# %% [markdown]
 # ## 结论 {#conclusion}
 #
-# - 方差缩放的目标是让 $n\operatorname{Var}(W)\cdot(\text{激活对二阶矩的缩放})=1$：线性/tanh 用 $1/n$，ReLU 用 $2/n$。
-# - 用错因子时，误差按层数指数累积：ReLU + Xavier（方形层）50 层后 RMS 约为理论值 $2^{-25}$，梯度同样。
+# - 方差缩放的目标是让 n·Var(W)·（激活对二阶矩的缩放）= 1：线性/tanh 用 1/n，ReLU 用 2/n。
+# - 用错因子时，误差按层数指数累积：ReLU + Xavier（方形层）50 层后 RMS 约为理论值 2⁻²⁵，梯度同样。
 # - sigmoid 的 ×16 来自 0 点斜率 1/4，只对小输入近似成立；sigmoid 不是零中心的，×16 会把预激活推进饱和区，深层 sigmoid 网络靠初始化救不回来，这也是深层网络改用 ReLU 类激活 + 归一化 + 残差的原因。
-# - 谱半径大于 1 不保证梯度爆炸：tanh 饱和时梯度照样消失。
-# - 残差网络里，初始化要控制的是 $2L$ 个残差支路贡献的总方差：输出投影按 $1/\sqrt{2L}$ 缩放后它与深度无关。

@@ -13,10 +13,10 @@
 #
 # ## 实验设置 {#setup}
 #
-# 宽 64 的深度线性网络 $h_L=W_L\cdots W_1x$。对比两种初始化：
+# 宽 64 的深度线性网络 h_L = W_L ⋯ W_1 x。对比两种初始化：
 #
-# - 正交：`orthogonal`（高斯矩阵做 QR，再按 $\operatorname{sign}(\operatorname{diag}R)$ 修正列符号）；
-# - 高斯：$W_{ij}\sim\mathcal N(0,1/n)$，即 LeCun/Xavier，它只在**期望**意义下保持范数。
+# - 正交：`orthogonal`（高斯矩阵做 QR，再按 sign(diag R) 修正列符号）；
+# - 高斯：W_ij ~ N(0, 1/n)，即 LeCun/Xavier，它只在**期望**意义下保持范数。
 
 # %%
 import numpy as np
@@ -93,10 +93,10 @@ assert sv_gauss[0] / sv_gauss[-1] > 1e3                # 奇异值谱在乘积�
 # %% [markdown]
 # ## 半正交：矩形矩阵 {#semi-orthogonal}
 #
-# 正交初始化不限于等宽层。$W\in\mathbb R^{m\times n}$：
+# 正交初始化不限于等宽层。W 的形状为 m×n：
 #
-# - $m\ge n$（升维）时 $W^{\top}W=I_n$，对任意输入严格保范数；
-# - $m<n$（降维）时 $WW^{\top}=I_m$，$W$ 是到 $m$ 维子空间的正交投影，随机输入的平方范数期望缩小为 $m/n$。
+# - m ≥ n（升维）时 WᵀW = I_n，对任意输入严格保范数；
+# - m < n（降维）时 WWᵀ = I_m，W 是到 m 维子空间的正交投影，随机输入的平方范数期望缩小为 m/n。
 
 # %%
 up, down = orthogonal(128, 256, rng), orthogonal(256, 128, rng)   # (fan_in, fan_out)
@@ -112,8 +112,8 @@ assert abs(np.mean(r_down ** 2) - 0.5) < 0.01
 # %% [markdown]
 # ## 为什么要做符号修正 {#sign-fix}
 #
-# `np.linalg.qr`（LAPACK Householder）返回的 $R$ 对角元符号不固定，$Q$ 因此不服从正交群上的均匀分布
-# （Haar 测度）：$Q_{11}$ 的分布明显偏向一侧。把 $Q$ 的每一列乘以 $\operatorname{sign}(R_{jj})$ 就消除了偏差
+# `np.linalg.qr`（LAPACK Householder）返回的 R 对角元符号不固定，Q 因此不服从正交群上的均匀分布
+# （Haar 测度）：Q₁₁ 的分布明显偏向一侧。把 Q 的每一列乘以 sign(R_jj) 就消除了偏差
 # （Mezzadri 2007）。对初始化来说偏差未必致命，但修正几乎零成本。
 
 # %%
@@ -138,11 +138,11 @@ assert abs(q_raw.mean()) > 0.2
 # %% [markdown]
 # ## 非线性网络：ReLU 得不到动力学等距 {#relu-isometry}
 #
-# 非线性网络从输入到输出的 Jacobian 是 $J=D_LW_L\cdots D_1W_1$，$D_l=\operatorname{diag}(\phi'(z_l))$。
-# 即使每个 $W_l$ 都正交，$D_l$ 也会改变奇异值：ReLU 的 $D_l$ 大约一半对角元是 0，$J$ 的秩随深度下降，
-# 非零奇异值也会摊开；tanh 在输入较小时 $\phi'\approx1$，$J$ 接近正交矩阵。Pennington et al.（2017）用自由概率
+# 非线性网络从输入到输出的 Jacobian 是 J = D_L W_L ⋯ D_1 W_1，D_l = diag(φ′(z_l))。
+# 即使每个 W_l 都正交，D_l 也会改变奇异值：ReLU 的 D_l 大约一半对角元是 0，J 的秩随深度下降，
+# 非零奇异值也会摊开；tanh 在输入较小时 φ′ ≈ 1，J 接近正交矩阵。Pennington et al.（2017）用自由概率
 # 算出了整个奇异值分布：ReLU 网络在任何初始化下都得不到动力学等距，sigmoid 类网络只有配合正交初始化才能得到。
-# 下面取宽 128、深 32，ReLU 用增益 $\sqrt2$，tanh 用增益 1、输入标准差 0.1。
+# 下面取宽 128、深 32，ReLU 用增益 √2，tanh 用增益 1、输入标准差 0.1。
 
 # %%
 w, L_jac = 128, 32
@@ -179,5 +179,5 @@ assert sv_tanh.min() > 0.3 and sv_tanh.max() <= 1.0
 #
 # 正交矩阵的所有奇异值都是 1，所以线性网络里任意深度都严格保范数、反向梯度也一样（动力学等距，
 # dynamical isometry）；高斯初始化只在期望上保范数，乘积的奇异值谱随深度指数摊开。非线性网络里再乘以激活的增益
-# （ReLU 用 $\sqrt2$），这只能保住奇异值的**均方**：ReLU 网络的 Jacobian 奇异值照样摊开，动力学等距只在接近线性的
+# （ReLU 用 √2），这只能保住奇异值的**均方**：ReLU 网络的 Jacobian 奇异值照样摊开，动力学等距只在接近线性的
 # tanh 类网络里配合正交初始化才能得到。

@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 验证 SGD 下 L2 正则与权重衰减在 β=ηλ 时逐步等价、加动量后不再逐位相等；Adam 下 L2 的衰减被 1/√v 缩放而 AdamW 对所有参数一视同仁；L1 的近端步给出精确的 0，次梯度步不会。
+# description: 验证 SGD 下 L2 正则与权重衰减在 β=ηλ 时逐步等价、加动量后不再逐位相等；Adam 下 L2 的衰减被 1/√v 缩放而 AdamW 对所有参数一视同仁，以及 PyTorch AdamW 的衰减量随学习率变化。
 # tags:
 #   - 权重衰减
 #   - L2 正则
@@ -20,8 +20,8 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
-from snippets.training.optim import (adam_state, adam_step, l1_prox_step, l1_subgrad_step,
-                                     sgd_decay_step, sgd_l2_step, sgd_momentum_step, soft_threshold)
+from snippets.training.optim import (adam_state, adam_step, sgd_decay_step, sgd_l2_step,
+                                     sgd_momentum_step)
 
 rng = np.random.default_rng(0)
 m, d = 200, 20
@@ -138,55 +138,6 @@ for lr_ in (1e-3, 1e-4):
     assert np.allclose(paper_form, (1 - 0.1) * th1)
 
 # %% [markdown]
-# ## L1：近端步给出精确的 0，次梯度步不会 {#l1-prox}
-#
-# Lasso 目标 $\frac1{2m}\|X\theta-y\|^2+\lambda\|\theta\|_1$。$|\theta|$ 在 0 处不可导：
-#
-# - 次梯度下降 $\theta\leftarrow\theta-\eta(g+\lambda\operatorname{sign}\theta)$ 每步都把参数推过 0 再推回来，几乎从不精确等于 0；
-# - 近端梯度（ISTA）先走光滑部分的梯度步 $z=\theta-\eta g$，再解 $\min_\theta \frac1{2\eta}\|\theta-z\|^2+\lambda\|\theta\|_1$，
-#   解是软阈值 $S(z,\eta\lambda)=\operatorname{sign}(z)\max(|z|-\eta\lambda,0)$：$|z|\le\eta\lambda$ 的分量直接变成 0。
-#
-# 设计矩阵取列正交（$X^{\top}X/m=I$），此时 Lasso 有闭式解 $S(X^{\top}y/m,\lambda)$，可以直接核对。
-
-# %%
-m1, d1, lam1 = 200, 10, 0.3
-Q1, _ = np.linalg.qr(rng.standard_normal((m1, d1)))
-X1 = Q1 * np.sqrt(m1)
-true = np.array([2.0, -1.5, 0.2, -0.1, 0, 0, 1.0, 0, 0.05, 0])
-y1 = X1 @ true + 0.1 * rng.standard_normal(m1)
-grad1 = lambda th: X1.T @ (X1 @ th - y1) / m1
-closed = soft_threshold(X1.T @ y1 / m1, lam1)
-
-prox, sub = np.zeros(d1), np.zeros(d1)
-zeros_prox, zeros_sub, path_sub = [], [], []
-for _ in range(200):
-    prox = l1_prox_step(prox, grad1(prox), 0.5, lam1)
-    sub = l1_subgrad_step(sub, grad1(sub), 0.5, lam1)
-    zeros_prox.append(np.sum(prox == 0))
-    zeros_sub.append(np.sum(sub == 0))
-    path_sub.append(sub.copy())
-path_sub = np.array(path_sub)
-
-#| alt: 次梯度下降前 60 步中七个 Lasso 解为 0 的系数的取值：它们在 0 上下以约 ±0.2 的幅度来回跳动，从不停在 0；同一设置下近端梯度（软阈值）第一步之后这些系数就精确等于 0
-fig, ax = plt.subplots()
-for j in np.where(closed == 0)[0]:
-    ax.plot(path_sub[:60, j], lw=1.2)
-ax.axhline(0, color="gray", ls=":")
-ax.set_xlabel("step of the subgradient method")
-ax.set_ylabel("coefficients with lasso = 0")
-plt.show()
-
-# %%
-print("closed-form lasso:", np.round(closed, 3))
-print("prox (ISTA)      :", np.round(prox, 3), " exact zeros:", zeros_prox[-1])
-print("subgradient      :", np.round(sub, 3), " exact zeros:", zeros_sub[-1],
-      f" max |coef| where lasso = 0: {np.abs(sub[closed == 0]).max():.3f}")
-assert np.allclose(prox, closed, atol=1e-12)
-assert zeros_prox[-1] == np.sum(closed == 0) >= 4
-assert max(zeros_sub) == 0
-assert np.abs(path_sub[-50:, closed == 0]).max() > 1e-2        # 一直在 0 附近振荡
-
-# %% [markdown]
 # ## 结论 {#conclusion}
 #
 # - 纯 SGD：$\theta\leftarrow\theta-\eta(g+\lambda\theta)=(1-\eta\lambda)\theta-\eta g$，L2 与权重衰减在 $\beta=\eta\lambda$ 时完全相同。
@@ -195,4 +146,4 @@ assert np.abs(path_sub[-50:, closed == 0]).max() > 1e-2        # 一直在 0 附
 # - Adam 中 L2 的梯度 $\lambda\theta$ 被 $1/\sqrt{\hat v}$ 缩放：历史梯度大的参数几乎不衰减，梯度小的参数被过度衰减；
 #   AdamW 把衰减与自适应缩放解耦，衰减强度对所有参数一致（Loshchilov & Hutter 2019）。
 # - PyTorch `AdamW` 的每步衰减是 `lr * weight_decay`，随学习率变化；原文的衰减只随调度乘子变化。
-# - L1 的稀疏性来自近端步（软阈值）；次梯度下降得不到精确的 0。
+

@@ -2,14 +2,17 @@
 import numpy as np
 import pytest
 
-from snippets.training.init import (GAINS, forward_stats, kaiming_normal, lecun_normal,
-                                    orthogonal, xavier_normal, xavier_uniform)
+from snippets.training.init import (GAINS, forward_stats, input_output_jacobian, kaiming_normal,
+                                    lecun_normal, orthogonal, residual_proj_std, xavier_normal,
+                                    xavier_uniform)
 from snippets.training.clip import clip_grad_norm, clip_grad_value
 from snippets.training.dropout import (dropout_inverted, dropout_inverted_backward,
                                        dropout_vanilla)
 from snippets.training.lora import lora_forward, lora_grads, lora_init, lora_merge
-from snippets.training.optim import (adam_state, adam_step, sgd_decay_step, sgd_l2_step,
-                                     sgd_momentum_step)
+from snippets.training.optim import (adam_state, adam_step, l1_prox_step, l1_subgrad_step,
+                                     sgd_decay_step, sgd_l2_step, sgd_momentum_step, soft_threshold,
+                                     split_decay_groups)
+from snippets.normalization.norms import layer_norm
 from snippets.training.packing import (IGNORE, block_causal_mask, pack, reduce_loss,
                                        toy_attention)
 
@@ -96,6 +99,90 @@ def test_gain_table():
     assert GAINS["sigmoid_taylor"] ** 2 == 16
 
 
+@pytest.mark.parametrize("fn", [lecun_normal, xavier_normal, xavier_uniform, kaiming_normal, orthogonal])
+def test_init_rejects_bad_fans(fn):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="fan_in"):
+        fn(0, 8, rng)
+    with pytest.raises(ValueError, match="fan"):
+        fn(8, 2.5, rng)
+
+
+def test_jacobian_matches_finite_differences():
+    rng = np.random.default_rng(20)
+    n = 6
+    Ws = [orthogonal(n, n, rng, gain=1.3) for _ in range(3)]
+    x = rng.standard_normal(n)
+
+    def f(v):
+        for W in Ws:
+            v = np.tanh(W @ v)
+        return v
+    J = input_output_jacobian(x, Ws, np.tanh, lambda z: 1 - np.tanh(z) ** 2)
+    eps = 1e-6
+    num = np.stack([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(n)], axis=1)
+    assert np.allclose(J, num, atol=1e-8)
+
+
+def test_orthogonal_linear_is_isometric_but_relu_is_not():
+    # Pennington et al. 2017: orthogonal weights give dynamical isometry for linear (and near-linear tanh)
+    # networks, but not with ReLU, whose D_l keeps about half the coordinates at 0.
+    rng = np.random.default_rng(21)
+    n, depth = 128, 32
+    x = rng.standard_normal(n)
+    lin = [orthogonal(n, n, rng) for _ in range(depth)]
+    sv_lin = np.linalg.svd(input_output_jacobian(x, lin, lambda z: z, np.ones_like), compute_uv=False)
+    assert np.allclose(sv_lin, 1.0)
+    relu = [orthogonal(n, n, rng, gain=np.sqrt(2)) for _ in range(depth)]
+    J = input_output_jacobian(x, relu, lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float))
+    sv = np.linalg.svd(J, compute_uv=False)
+    assert 0.5 < np.mean(sv ** 2) < 1.5                   # no exponential vanishing or explosion on average
+    assert sv[0] > 3 and np.sum(sv < 1e-3) > n // 4       # but singular values spread from 0 to several
+    # tanh with orthogonal weights and small inputs stays close to isometric
+    th = [orthogonal(n, n, rng) for _ in range(depth)]
+    sv_tanh = np.linalg.svd(input_output_jacobian(0.1 * x, th, np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+                            compute_uv=False)
+    assert sv_tanh.min() > 0.3 and sv_tanh.max() <= 1.0
+
+
+def test_residual_proj_std_makes_added_variance_independent_of_depth():
+    # Pre-LN stack with linear sublayers F(x) = W LN(x): each add contributes d * std^2 of variance
+    rng = np.random.default_rng(22)
+    d = 256
+    added = {}
+    for L in (2, 16):
+        for scaled in (False, True):
+            std = residual_proj_std(L) if scaled else 0.02
+            x0 = rng.standard_normal((64, d))
+            x = x0.copy()
+            for _ in range(2 * L):
+                x = x + layer_norm(x, eps=0.0) @ (rng.standard_normal((d, d)) * std).T
+            added[(L, scaled)] = (x - x0).var()
+    assert residual_proj_std(12) == pytest.approx(0.02 / np.sqrt(24))
+    assert added[(2, True)] == pytest.approx(d * 0.02 ** 2, rel=0.1)
+    assert added[(16, True)] == pytest.approx(d * 0.02 ** 2, rel=0.1)
+    assert added[(16, False)] / added[(2, False)] == pytest.approx(8, rel=0.15)
+    with pytest.raises(ValueError, match="n_layer"):
+        residual_proj_std(0)
+
+
+def test_tanh_rnn_with_spectral_radius_above_one_can_still_vanish():
+    # Pascanu et al. 2013: rho > 1 is necessary for explosion, not sufficient; saturation kills the gradient
+    rng = np.random.default_rng(23)
+    n, T = 64, 40
+    W = 2.0 * orthogonal(n, n, rng)                      # spectral radius = largest singular value = 2
+    assert np.isclose(np.max(np.abs(np.linalg.eigvals(W))), 2.0)
+    for drive, expect_vanish in ((6.0, True), (0.0, False)):
+        h, J = np.zeros(n), np.eye(n)
+        bias = drive * rng.standard_normal(n)
+        for _ in range(T):
+            z = W @ h + bias
+            h = np.tanh(z)
+            J = (1 - h ** 2)[:, None] * (W @ J)
+        norm = np.linalg.norm(J, 2)
+        assert (norm < 1e-6) if expect_vanish else (norm > 1.0)
+
+
 # ---------------------------------------------------------------- clipping
 def test_clip_grad_norm_keeps_direction_and_bounds_norm():
     rng = np.random.default_rng(7)
@@ -110,6 +197,14 @@ def test_clip_grad_norm_keeps_direction_and_bounds_norm():
     small = [g * 1e-3 for g in grads]
     same, _ = clip_grad_norm(small, max_norm=1.0)
     assert all(np.array_equal(a, b) for a, b in zip(small, same))
+
+
+def test_clip_rejects_non_positive_thresholds():
+    g = [np.ones(3)]
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_grad_norm(g, 0.0)
+    with pytest.raises(ValueError, match="clip_value"):
+        clip_grad_value(g, -1.0)
 
 
 def test_clip_grad_value_changes_direction():
@@ -134,6 +229,28 @@ def test_vanilla_dropout_test_time_matches_train_expectation():
     h, p = np.linspace(-2, 2, 7), 0.6
     train = np.mean([dropout_vanilla(h, p, rng) for _ in range(40000)], axis=0)
     assert np.allclose(train, dropout_vanilla(h, p, rng, training=False), atol=0.02)
+
+
+@pytest.mark.parametrize("fn", [dropout_inverted, dropout_vanilla])
+def test_dropout_rejects_keep_prob_outside_unit_interval(fn):
+    rng = np.random.default_rng(16)
+    with pytest.raises(ValueError, match="keep_prob"):
+        fn(np.ones(4), 0.0, rng)       # keep nothing: the inverted form would divide by zero
+    with pytest.raises(ValueError, match="drop probability"):
+        fn(np.ones(4), 1.5, rng)
+
+
+def test_inverted_dropout_backward_matches_finite_differences():
+    rng = np.random.default_rng(17)
+    h, p = rng.standard_normal(50), 0.7
+    w = rng.standard_normal(50)
+    out, mask = dropout_inverted(h, p, np.random.default_rng(3), return_mask=True)
+    loss = lambda v: np.sum(w * v * mask / p) ** 2        # same mask: the loss is a smooth function of h
+    grad_out = 2 * np.sum(w * out) * w
+    eps = 1e-6
+    num = np.array([(loss(h + eps * e) - loss(h - eps * e)) / (2 * eps) for e in np.eye(50)])
+    assert np.allclose(dropout_inverted_backward(grad_out, mask, p), num, atol=1e-5)
+    assert np.all(dropout_inverted_backward(grad_out, mask, p)[~mask] == 0)
 
 
 def test_inverted_dropout_backward_is_masked_scaling():
@@ -251,6 +368,55 @@ def test_adam_l2_vs_adamw():
     plain = adam_step(theta, g, adam_state(theta), lr=1e-2)
     assert np.allclose(adam_step(theta, g, s, lr=1e-2, lam=0.1, decoupled=True),
                        plain - 1e-2 * 0.1 * theta)
+
+
+def test_pytorch_adamw_decay_scales_with_lr_paper_form_does_not():
+    theta = np.linspace(-1, 1, 6)
+    g = np.zeros(6)                                     # no loss gradient: only the decay acts
+    for lr in (1e-3, 1e-2):
+        torch_form = adam_step(theta, g, adam_state(theta), lr=lr, lam=0.1, decoupled=True)
+        assert np.allclose(torch_form, theta * (1 - lr * 0.1))
+        paper_form = adam_step(theta, g, adam_state(theta), lr=lr, lam=0.1, decoupled=True,
+                               decay_rate=1.0)
+        assert np.allclose(paper_form, theta * (1 - 0.1))
+
+
+def test_optimizer_arguments_are_validated():
+    th = np.ones(3)
+    with pytest.raises(ValueError, match="lr"):
+        adam_step(th, th, adam_state(th), lr=0.0)
+    with pytest.raises(ValueError, match="betas"):
+        adam_step(th, th, adam_state(th), lr=1e-3, b2=1.0)
+    with pytest.raises(ValueError, match="momentum"):
+        sgd_momentum_step(th, th, np.zeros(3), 0.1, 0.0, mu=1.0)
+
+
+def test_l1_prox_step_gives_exact_zeros_and_the_lasso_solution():
+    # orthonormal design (X^T X / m = I): the lasso solution is soft_threshold(X^T y / m, lam)
+    rng = np.random.default_rng(18)
+    m, d, lam = 200, 10, 0.3
+    Q, _ = np.linalg.qr(rng.standard_normal((m, d)))
+    X = Q * np.sqrt(m)
+    y = X @ np.array([2.0, -1.5, 0.2, -0.1, 0, 0, 1.0, 0, 0.05, 0]) + 0.1 * rng.standard_normal(m)
+    grad = lambda th: X.T @ (X @ th - y) / m
+    closed = soft_threshold(X.T @ y / m, lam)
+    prox = sub = np.zeros(d)
+    for _ in range(300):
+        prox = l1_prox_step(prox, grad(prox), 0.5, lam)
+        sub = l1_subgrad_step(sub, grad(sub), 0.5, lam)
+    assert np.allclose(prox, closed, atol=1e-12)
+    assert np.sum(prox == 0) == np.sum(closed == 0) >= 4
+    assert np.sum(sub == 0) == 0                          # the subgradient method never lands on 0
+    assert np.abs(sub[closed == 0]).max() > 1e-3          # it oscillates around 0 instead
+
+
+def test_split_decay_groups_excludes_biases_and_norm_gains():
+    params = {"embed.weight": np.zeros((10, 4)), "attn.q.weight": np.zeros((4, 4)),
+              "attn.q.bias": np.zeros(4), "ln1.weight": np.ones(4), "ln1.bias": np.zeros(4),
+              "conv.weight": np.zeros((8, 3, 3, 3))}
+    decay, no_decay = split_decay_groups(params)
+    assert set(decay) == {"embed.weight", "attn.q.weight", "conv.weight"}
+    assert set(no_decay) == {"attn.q.bias", "ln1.weight", "ln1.bias"}
 
 
 # ---------------------------------------------------------------- packing

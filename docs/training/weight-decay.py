@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 验证 SGD 下 L2 正则与权重衰减在 β=ηλ 时逐步等价、加动量后不再逐位相等；Adam 下 L2 的衰减被 1/√v 缩放，梯度大的参数几乎不被衰减，而 AdamW 对所有参数一视同仁。
+# description: 验证 SGD 下 L2 正则与权重衰减在 β=ηλ 时逐步等价、加动量后不再逐位相等；Adam 下 L2 的衰减被 1/√v 缩放而 AdamW 对所有参数一视同仁，以及 PyTorch AdamW 的衰减量随学习率变化。
 # tags:
 #   - 权重衰减
 #   - L2 正则
@@ -43,28 +43,27 @@ def run(step_fn):
 th0 = rng.standard_normal(d)
 traj = {
     "SGD + L2": run(lambda t, b: (sgd_l2_step(t, grad(t), lr, lam), b)),
-    "SGD + decay, beta = lr*lam": run(lambda t, b: (sgd_decay_step(t, grad(t), lr, lr * lam), b)),
-    "momentum SGD + L2": run(lambda t, b: sgd_momentum_step(t, grad(t), b, lr, lam, mu)),
-    "momentum SGDW, decay lr*lam": run(
+    "SGD + decay": run(lambda t, b: (sgd_decay_step(t, grad(t), lr, lr * lam), b)),
+    "momentum + L2": run(lambda t, b: sgd_momentum_step(t, grad(t), b, lr, lam, mu)),
+    "SGDW, decay lr*lam": run(
         lambda t, b: sgd_momentum_step(t, grad(t), b, lr, lam, mu, decoupled=True)),
-    "momentum SGDW, decay lr*lam/(1-mu)": run(
+    "SGDW, lr*lam/(1-mu)": run(
         lambda t, b: sgd_momentum_step(t, grad(t), b, lr, lam / (1 - mu), mu, decoupled=True)),
 }
 
-fig, ax = plt.subplots(figsize=(6.5, 3.8))
+#| alt: 参数范数随训练步数变化的五条曲线：纯 SGD 下 L2 与 β=ηλ 的权重衰减两条完全重合；带动量时 L2 与每步衰减 ηλ 的 SGDW 收敛到不同的范数，把 SGDW 的衰减放大 1/(1-μ) 后终点与 L2 相同但前期轨迹不同
+fig, ax = plt.subplots(figsize=(4.8, 3.8))
 for (k, v), st in zip(traj.items(), ["-", "--", "-", "-", ":"]):
     ax.plot(np.linalg.norm(v[:300], axis=1), st, lw=2, label=k)
 ax.set_xlabel("step")
 ax.set_ylabel("||theta||")
-ax.set_title("Weight norm: L2 penalty vs decoupled weight decay")
-ax.legend(fontsize=8)
-plt.tight_layout()
+ax.legend(loc="upper right")
 plt.show()
 
 # %%
-a, b = traj["SGD + L2"], traj["SGD + decay, beta = lr*lam"]
-c = traj["momentum SGD + L2"]
-e1, e2 = traj["momentum SGDW, decay lr*lam"], traj["momentum SGDW, decay lr*lam/(1-mu)"]
+a, b = traj["SGD + L2"], traj["SGD + decay"]
+c = traj["momentum + L2"]
+e1, e2 = traj["SGDW, decay lr*lam"], traj["SGDW, lr*lam/(1-mu)"]
 print("plain SGD, max |L2 - decay| over the whole run:", np.abs(a - b).max())
 print("momentum, max |L2 - SGDW(lam/(1-mu))| over the run:", np.abs(c - e2).max(),
       " at the end:", np.abs(c[-1] - e2[-1]).max())
@@ -102,14 +101,13 @@ for label, dec in [("Adam + L2", False), ("AdamW", True)]:
         w = adam_step(w, s * noise.standard_normal(s.shape), st, lr=1e-2, lam=0.1, decoupled=dec)
     rms[label] = np.sqrt((w.reshape(len(scales), reps) ** 2).mean(axis=1))
 
-fig, ax = plt.subplots(figsize=(6.5, 3.6))
+#| alt: 双对数坐标，横轴是参数梯度的尺度 s_i，纵轴是 5000 步后参数的均方根：AdamW 的点几乎是一条约 0.2 的水平线，Adam + L2 的点随 s_i 单调上升，梯度越大的参数越不被衰减
+fig, ax = plt.subplots()
 for label, v in rms.items():
     ax.loglog(scales, v, "o-", label=label)
-ax.set_xlabel("gradient scale s_i of the parameter")
-ax.set_ylabel("RMS of parameter after 5000 steps")
-ax.set_title("Pure-noise gradients, lr = 1e-2, lambda = 0.1, init = 1")
-ax.legend()
-plt.tight_layout()
+ax.set_xlabel("gradient scale s_i")
+ax.set_ylabel("param RMS, 5000 steps")
+ax.legend(loc="upper left")
 plt.show()
 
 # %%
@@ -122,6 +120,24 @@ assert spread_l2 > 20        # Adam+L2：梯度越大的参数，实际受到的
 assert np.all(np.diff(rms["Adam + L2"]) > 0)
 
 # %% [markdown]
+# ## PyTorch AdamW 的衰减量是 lr·λ {#adamw-torch-decay}
+#
+# PyTorch `AdamW` 每步先做 $\theta\leftarrow(1-\eta\lambda)\theta$（$\eta$ 是 `lr`），所以同一个 `weight_decay`
+# 在学习率减半时衰减也减半。Loshchilov & Hutter 原文的衰减只乘调度乘子 $\eta_t$，与基础学习率无关。
+# 在“只有衰减、没有损失梯度”的极端情形下对比一步：
+
+# %%
+th1 = np.linspace(-1, 1, 5)
+zero = np.zeros_like(th1)
+for lr_ in (1e-3, 1e-4):
+    torch_form = adam_step(th1, zero, adam_state(th1), lr=lr_, lam=0.1, decoupled=True)
+    paper_form = adam_step(th1, zero, adam_state(th1), lr=lr_, lam=0.1, decoupled=True, decay_rate=1.0)
+    print(f"lr={lr_:g}: PyTorch-style shrink factor {torch_form[-1] / th1[-1]:.6f}, "
+          f"paper-style (eta_t = 1) {paper_form[-1] / th1[-1]:.6f}")
+    assert np.allclose(torch_form, (1 - lr_ * 0.1) * th1)
+    assert np.allclose(paper_form, (1 - 0.1) * th1)
+
+# %% [markdown]
 # ## 结论 {#conclusion}
 #
 # - 纯 SGD：$\theta\leftarrow\theta-\eta(g+\lambda\theta)=(1-\eta\lambda)\theta-\eta g$，L2 与权重衰减在 $\beta=\eta\lambda$ 时完全相同。
@@ -129,3 +145,5 @@ assert np.all(np.diff(rms["Adam + L2"]) > 0)
 #   $(1-\mu)\lambda$ 的 L2；把衰减调到 $\eta\lambda/(1-\mu)$ 后终点相同，但轨迹仍不同。
 # - Adam 中 L2 的梯度 $\lambda\theta$ 被 $1/\sqrt{\hat v}$ 缩放：历史梯度大的参数几乎不衰减，梯度小的参数被过度衰减；
 #   AdamW 把衰减与自适应缩放解耦，衰减强度对所有参数一致（Loshchilov & Hutter 2019）。
+# - PyTorch `AdamW` 的每步衰减是 `lr * weight_decay`，随学习率变化；原文的衰减只随调度乘子变化。
+

@@ -1,11 +1,13 @@
-"""检索专题 snippet 的性质测试：InfoNCE == 交叉熵、梯度、温度极限、批内负样本、三元组损失。"""
+"""检索专题 snippet 的性质测试：InfoNCE == 交叉熵、梯度、温度极限、批内负样本与 logQ 校正、互信息下界、三元组损失。"""
 import numpy as np
+import pytest
 
 from snippets.retrieval.losses import (
     cross_entropy,
     in_batch_infonce,
     infonce,
     infonce_grad,
+    infonce_mi_lower_bound,
     log_softmax,
     triplet_loss,
 )
@@ -97,3 +99,80 @@ def test_triplet_loss_is_nonnegative_and_sums_over_batch():
     per = [triplet_loss(a[i], p[i], n[i], margin=0.5) for i in range(10)]
     assert min(per) >= 0
     assert np.isclose(triplet_loss(a, p, n, margin=0.5), sum(per))
+
+
+def test_triplet_loss_rejects_bad_inputs():
+    a = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="same shape"):
+        triplet_loss(a, a, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="margin"):
+        triplet_loss(a, a, a, margin=-1.0)
+
+
+def test_temperature_must_be_positive():
+    for tau in (0.0, -0.1):
+        with pytest.raises(ValueError, match="temperature"):
+            infonce(0.5, [0.1], tau)
+        with pytest.raises(ValueError, match="temperature"):
+            in_batch_infonce(np.eye(2), np.eye(2), tau)
+
+
+def test_logq_correction_uniform_is_noop_and_matches_shifted_logits():
+    B, d, tau = 8, 4, 0.1
+    q, p = rng.normal(size=(B, d)), rng.normal(size=(B, d))
+    base = in_batch_infonce(q, p, tau)
+    assert np.isclose(in_batch_infonce(q, p, tau, log_q=np.full(B, np.log(1 / 50))), base)  # softmax shift invariance
+    log_q = np.log(rng.dirichlet(np.ones(B)))
+    S = q @ p.T / tau - log_q[None, :]
+    assert np.isclose(in_batch_infonce(q, p, tau, log_q=log_q), cross_entropy(S, np.arange(B)).mean())
+    with pytest.raises(ValueError, match="one entry per candidate"):
+        in_batch_infonce(q, p, tau, log_q=np.zeros(B + 1))
+
+
+def test_logq_corrected_sampled_softmax_estimates_the_full_partition_function():
+    # corpus of N items with Zipf popularity; sampling m items with replacement from Q
+    N, m, trials = 400, 64, 3000
+    Q = 1 / np.arange(1, N + 1) ** 1.1
+    Q /= Q.sum()
+    s = rng.normal(size=N)                      # one query's scores against every item
+    Z = np.exp(s).sum()
+    idx = rng.choice(N, size=(trials, m), p=Q)
+    corrected = np.exp(s[idx] - np.log(Q[idx])).mean(axis=1)    # E = Z: unbiased
+    uncorrected = np.exp(s[idx]).mean(axis=1) * N               # E = N * sum_j Q_j e^{s_j}: biased to popular items
+    assert abs(corrected.mean() / Z - 1) < 0.05
+    assert np.isclose(uncorrected.mean() / N, np.sum(Q * np.exp(s)), rtol=0.05)
+    assert abs(uncorrected.mean() / Z - 1) > 0.2
+
+
+def test_infonce_mi_estimate_is_capped_at_log_batch_size():
+    B = 16
+    assert np.isclose(infonce_mi_lower_bound(np.zeros((B, B))), 0.0)           # uninformative critic
+    perfect = 1e3 * np.eye(B)                                                   # diagonal far above the rest
+    assert np.isclose(infonce_mi_lower_bound(perfect), np.log(B))               # the cap, however large MI is
+    for _ in range(20):
+        assert infonce_mi_lower_bound(rng.normal(size=(B, B)) * 5) <= np.log(B) + 1e-12
+    with pytest.raises(ValueError, match="square"):
+        infonce_mi_lower_bound(np.zeros((3, 4)))
+
+
+def test_squared_triplet_on_unit_vectors_is_a_cosine_margin():
+    # ||u - v||^2 = 2 - 2 cos(u, v) for unit vectors, so d_ap^2 - d_an^2 = 2 (cos_an - cos_ap)
+    def unit(x):
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    a, p, n = (unit(rng.normal(size=(50, 8))) for _ in range(3))
+    cos_ap, cos_an = np.sum(a * p, axis=1), np.sum(a * n, axis=1)
+    for i in range(50):
+        expected = max(0.0, 2 * (cos_an[i] - cos_ap[i]) + 0.2)
+        assert np.isclose(triplet_loss(a[i], p[i], n[i], margin=0.2), expected)
+
+
+def test_group_cross_entropy_ignores_a_per_query_offset():
+    # listwise (group) CE only sees differences within a query: shifting one query's scores changes nothing,
+    # so reranker logits trained this way have no common scale across queries
+    S = rng.normal(size=(6, 9))
+    target = rng.integers(0, 9, size=6)
+    offset = rng.normal(size=(6, 1)) * 10
+    assert np.allclose(cross_entropy(S + offset, target), cross_entropy(S, target))
+    with pytest.raises(ValueError, match="targets"):
+        cross_entropy(S, target[:3])

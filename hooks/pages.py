@@ -202,6 +202,99 @@ def front_matter_error(page: Page, markdown: str) -> str | None:
     return f"docs/{page.file.src_uri}:1: front matter could not be read"
 
 
+# --- Topic indexes: question and notebook lists generated from the pages -----------------------------
+# A topic's index.md writes `<!-- bagu:questions -->` (optionally followed by page names, to list only
+# those) and `<!-- bagu:notebooks -->`; the lists come from the nav and the pages' own headings, so a
+# renamed or added question can never leave a stale title behind.
+
+LIST_MARKER = re.compile(r"^<!--\s*bagu:(questions|notebooks)((?:\s+[\w./-]+)*)\s*-->\s*$", re.M)
+_nav = None
+
+
+def on_nav(nav, config, files):
+    global _nav
+    _nav = nav
+    return nav
+
+
+def _strip_id(text: str) -> str:
+    return EXPLICIT_ID.sub("", text).strip()
+
+
+def _source(page) -> str:
+    return Path(page.file.abs_src_path).read_text(encoding="utf-8")
+
+
+def notebook_title(page) -> str:
+    for line in _source(page).splitlines():
+        m = re.match(r"^#\s+#\s+(.+?)\s*$", line)
+        if m:
+            return _strip_id(m.group(1))
+    return page.title or page.file.src_uri
+
+
+def _topic_items(page: Page):
+    """(pages, notebooks) of the nav section a topic index belongs to, in nav order."""
+    pages, notebooks = [], []
+
+    def walk(items):
+        for item in items:
+            if item.is_page and item is not page:
+                (notebooks if not item.file.src_uri.endswith(".md") else pages).append(item)
+            elif item.is_section:
+                walk(item.children)
+
+    section = page.parent
+    walk(section.children if section is not None else [])
+    return pages, notebooks
+
+
+def _rel_link(index: Page, target: Page) -> str:
+    return Path(target.file.src_uri).relative_to(Path(index.file.src_uri).parent).as_posix()
+
+
+def question_list(index: Page, pages) -> str:
+    out = []
+    for item in pages:
+        link = _rel_link(index, item)
+        body = re.sub(r"\A---\n.*?\n---\n", "", _source(item), flags=re.S)
+        entries = []
+        for _line, level, text in headings(body):
+            title = _strip_id(text)
+            anchor = EXPLICIT_ID.search(text)
+            if not anchor:
+                continue
+            if level == 2:
+                entries.append(f"- [{title}]({link}#{anchor.group(1)})")
+            elif level == 3 and re.search(r"[？?]$", title):
+                entries.append(f"    - [{title}]({link}#{anchor.group(1)})")
+        out.append(f"**[{item.title}]({link})**\n\n" + "\n".join(entries))
+    return "\n\n".join(out)
+
+
+def notebook_list(index: Page, notebooks) -> str:
+    return "\n".join(f"- [▶ {notebook_title(nb)}]({_rel_link(index, nb)})" for nb in notebooks)
+
+
+def topic_lists(page: Page, markdown: str) -> str:
+    if "bagu:" not in markdown:
+        return markdown
+    pages, notebooks = _topic_items(page)
+    by_name = {Path(p.file.src_uri).name: p for p in pages}
+
+    def replace(m):
+        kind, names = m.group(1), m.group(2).split()
+        if kind == "notebooks":
+            return notebook_list(page, notebooks)
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise PluginError(f"docs/{page.file.src_uri}: bagu:questions names {missing}, which are not "
+                              f"pages of this topic ({sorted(by_name)})")
+        return question_list(page, [by_name[n] for n in names] if names else pages)
+
+    return LIST_MARKER.sub(replace, markdown)
+
+
 def on_page_markdown(markdown: str, page: Page, config, files):
     error = front_matter_error(page, markdown)
     if error:
@@ -211,6 +304,7 @@ def on_page_markdown(markdown: str, page: Page, config, files):
         problems.append(f"docs/{page.file.src_uri}:1: front matter has no 'description'")
     if problems:
         raise PluginError("\n".join(problems))
+    markdown = topic_lists(page, markdown)
     date = _dates.get(page.file.src_uri)
     if date:
         page.meta["revision_date"] = date

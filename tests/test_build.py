@@ -337,3 +337,28 @@ def test_figures_have_alt_text_and_text_readable_on_a_phone(site):
                 problems.append(f"{where}: smallest text {px:.1f} CSS px on a phone ({label[:30]!r}); "
                                 f"at least {figcheck.MIN_PX:g} (larger fonts or a narrower figure)")
     assert not problems, f"{len(problems)} figure problems:\n" + "\n".join(sorted(set(problems)))
+
+
+def test_topic_indexes_list_every_question_and_notebook_of_their_topic(site):
+    """The lists on docs/<topic>/index.md are generated (hooks/pages.py, `<!-- bagu:questions -->`): each
+    links every ## question of the topic's pages and every notebook, with the title the page has now."""
+    problems = []
+    for index in sorted(DOCS.glob("*/index.md")):
+        topic = index.parent.name
+        html = (site / topic / "index.html").read_text(encoding="utf-8")
+        if "bagu:" in html:
+            problems.append(f"docs/{topic}/index.md: a list marker was left in the page")
+        soup = BeautifulSoup(html, "html.parser")
+        links = {a["href"].split("?")[0] for a in soup.select("article a[href]")}
+        for page in sorted((site / topic).glob("*/index.html")):
+            stem = page.parent.name
+            doc = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+            source = DOCS / topic / f"{stem}.py"
+            if source.is_file():
+                if f"{stem}/" not in links:
+                    problems.append(f"docs/{topic}/index.md: notebook {stem}.py is not listed")
+                continue
+            for h2 in doc.select("article h2[id]"):
+                if f"{stem}/#{h2['id']}" not in links:
+                    problems.append(f"docs/{topic}/index.md: question {stem}.md#{h2['id']} is not listed")
+    assert not problems, "\n".join(problems)

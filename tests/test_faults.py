@@ -199,3 +199,8 @@ def test_notebook_output_shows_a_traceback_it_did_not_raise(project):
     append(project / NOTEBOOK, "\n# %%\nimport traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n"
                                "    traceback.print_exc()\n")
     assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+: cell \d+ output contains a printed traceback")
+
+
+def test_topic_list_names_a_page_of_another_topic(project):
+    edit(project / "docs/normalization/index.md", "<!-- bagu:questions -->", "<!-- bagu:questions softmax.md -->")
+    assert_fails(build(project), r"docs/normalization/index\.md: bagu:questions names \['softmax\.md'\]")

@@ -9,8 +9,8 @@
 #
 # ## 三种梯度逐元素一致 {#three-gradients-agree}
 #
-# 前向只留下输出 $O$ 和每行的 $L_i=m_i+\log\ell_i$。反向按 FlashAttention-2 的顺序：外层遍历键块（$dK_j,dV_j$ 留在片上），
-# 内层遍历查询块，用 $P_{ij}=\exp(S_{ij}-L_i)$ 重算概率。对照组是保存了 $P$ 的标准反向。损失取 $\phi=\sum (dO\odot O)$，
+# 前向只留下输出 O 和每行的 $L_i=m_i+\log\ell_i$。反向按 FlashAttention-2 的顺序：外层遍历键块（dK_j、dV_j 留在片上），
+# 内层遍历查询块，用 $P_{ij}=\exp(S_{ij}-L_i)$ 重算概率。对照组是保存了 P 的标准反向。损失取 $\phi=\sum (dO\odot O)$，
 # 于是 $\partial\phi/\partial O=dO$。
 
 # %%
@@ -37,8 +37,8 @@ for causal in (False, True):
 print({k: f"{v:.1e}" for k, v in worst.items()}, "= max |recompute - stored P| over block sizes")
 
 # %% [markdown]
-# 反向里 softmax 那一步需要每行的 $\sum_j P_{ij}\,dP_{ij}$；它恰好等于 $D_i=dO_i\cdot O_i$，只要两个长度 $d$ 的向量，
-# 不必对 $N\times N$ 的 $dP$ 做行归约。
+# 反向里 softmax 那一步需要每行的 $\sum_j P_{ij}\,dP_{ij}$；它恰好等于 $D_i=dO_i\cdot O_i$，只要两个长度 d 的向量，
+# 不必对 N×N 的 dP 做行归约。
 
 # %%
 O, P = standard_attention(Q, K, V, causal=True)
@@ -49,29 +49,25 @@ assert np.allclose(D, np.sum(P * dP, axis=1), atol=1e-12)
 # %% [markdown]
 # ## 与有限差分对照 {#finite-difference}
 #
-# 在 $N=10$、$d=4$ 的小问题上，对 $Q,K,V$ 的每个元素做中心差分（步长 $10^{-6}$），与重算得到的梯度比较。
+# 在 N = 10、d = 4 的小问题上，对 Q、K、V 的每个元素做中心差分（步长 1e-6），与重算得到的梯度比较。
 
 # %%
 n, dd = 10, 4
-q, k, v, do = (rng.standard_normal((n, dd)) for _ in range(4))
-fd_err = {}
+q, k, v, do = rng.standard_normal((4, n, dd))
+fd_err, h = {}, 1e-6
 for causal in (False, True):
-    def loss(q_, k_, v_):
-        return np.sum(do * flash_attention_forward(q_, k_, v_, 4, 3, causal=causal)[0])
+    def loss(*x):
+        return np.sum(do * flash_attention_forward(*x, 4, 3, causal=causal)[0])
     o, lse = flash_attention_forward(q, k, v, 4, 3, causal=causal)
-    analytic = flash_attention_backward(q, k, v, o, do, lse, 4, 3, causal=causal)
-    h = 1e-6
-    for which, (name, g) in enumerate(zip(("dQ", "dK", "dV"), analytic)):
+    grads = flash_attention_backward(q, k, v, o, do, lse, 4, 3, causal=causal)
+    for which, (name, g) in enumerate(zip(("dQ", "dK", "dV"), grads)):
         num = np.zeros_like(g)
         for idx in np.ndindex(g.shape):
-            args_p = [q.copy(), k.copy(), v.copy()]
-            args_m = [q.copy(), k.copy(), v.copy()]
-            args_p[which][idx] += h
-            args_m[which][idx] -= h
-            num[idx] = (loss(*args_p) - loss(*args_m)) / (2 * h)
-        rel = np.abs(num - g).max() / np.abs(g).max()
-        fd_err[name] = max(fd_err.get(name, 0.0), rel)
-        assert rel < 1e-7
+            e = np.zeros((3, n, dd))
+            e[(which, *idx)] = h
+            num[idx] = (loss(*(np.stack([q, k, v]) + e)) - loss(*(np.stack([q, k, v]) - e))) / (2 * h)
+        fd_err[name] = max(fd_err.get(name, 0.0), np.abs(num - g).max() / np.abs(g).max())
+        assert fd_err[name] < 1e-7
 print({k_: f"{v_:.1e}" for k_, v_ in fd_err.items()}, "= relative error vs finite differences")
 
 # %%
@@ -82,6 +78,7 @@ ax.bar(x - 0.2, [worst[k_] for k_ in ("dQ", "dK", "dV")], 0.4, label="vs stored-
 ax.bar(x + 0.2, [fd_err[k_] for k_ in ("dQ", "dK", "dV")], 0.4, label="vs finite differences (rel)")
 ax.set_yscale("log")
 ax.set_xticks(x, ["dQ", "dK", "dV"])
+ax.minorticks_off()
 ax.set_ylabel("max error")
 ax.legend()
 plt.show()
@@ -89,8 +86,8 @@ plt.show()
 # %% [markdown]
 # ## 为反向保存了什么 {#saved-for-backward}
 #
-# 标准实现为反向保存 $P$（每个头 $N^2$ 个数，训练带 dropout 时还有同样大小的掩码）；FlashAttention 只多存
-# 每行一个 fp32 的 $L$，输出 $O$ 两者本来都要存。
+# 标准实现为反向保存 P（每个头 N² 个数，训练带 dropout 时还有同样大小的掩码）；FlashAttention 只多存
+# 每行一个 fp32 的 L，输出 O 两者本来都要存。
 
 # %%
 Ns = 2 ** np.arange(9, 17)
@@ -107,26 +104,25 @@ ax.loglog(Ns, p_bytes, "o-", label="standard: P (N^2, fp16)")
 ax.loglog(Ns, o_bytes, "s--", label="both: O (N x 128, fp16)")
 ax.loglog(Ns, l_bytes, "^-", label="flash: L (N, fp32)")
 ax.set_xlabel("sequence length N")
+ax.minorticks_off()
 ax.set_ylabel("bytes saved per head")
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# ## 重算为什么比读 $P$ 便宜 {#recompute-cost}
+# ## 重算为什么比读 P 便宜 {#recompute-cost}
 #
-# 数一下保存 $P$ 的标准反向经过 HBM 的 $N\times N$ 元素：读 $P$ 算 $dV$、写 $dP$、读 $P$ 和 $dP$、写 $dS$、
-# 为 $dQ$ 和 $dK$ 各读一次 $dS$，共 $7N^2$ 个，再加 $8Nd$ 个输入输出。
+# 数一下保存 P 的标准反向经过 HBM 的 N×N 元素：读 P 算 dV、写 dP、读 P 和 dP、写 dS、
+# 为 dQ 和 dK 各读一次 dS，共 7N² 个，再加 8Nd 个输入输出。
 
 # %%
 for n_ in (64, 128, 256):
-    io = HBMCounter()
-    x_ = [rng.standard_normal((n_, 32)) for _ in range(4)]
-    _, P_ = standard_attention(*x_[:3])
-    standard_attention_backward(*x_[:3], P_, x_[3], io=io)
+    io, X = HBMCounter(), rng.standard_normal((4, n_, 32))
+    standard_attention_backward(*X[:3], standard_attention(*X[:3])[1], X[3], io=io)
     assert io.total == 7 * n_ ** 2 + 8 * n_ * 32
 
 # %% [markdown]
-# 重算一个 $S_{ij}$ 是一次长度 $d$ 的点积（$2d$ FLOPs，在 Tensor Core 上）；标准反向每个 $N\times N$ 元素要搬 7 次 fp16（14 字节）。
+# 重算一个 S_ij 是一次长度 d 的点积（2d FLOPs，在 Tensor Core 上）；标准反向每个 N×N 元素要搬 7 次 fp16（14 字节）。
 # 用 A100 SXM（312 TFLOPS 稠密 FP16、2.039 TB/s）和 H100 SXM（989 TFLOPS、3.35 TB/s）的规格换成时间：
 
 # %%
@@ -154,8 +150,8 @@ plt.show()
 # %% [markdown]
 # ## 结论 {#conclusion}
 #
-# - 只凭 $Q,K,V,O,dO$ 和 $L$，逐块重算 $P$ 得到的梯度与保存 $P$ 的标准反向相差 $10^{-15}$ 量级，与有限差分一致；
-#   $D_i=dO_i\cdot O_i$ 代替了对 $dP$ 的行归约。
-# - 每个头为反向多存的只是 $N$ 个 fp32（$N=8192$ 时 32 KiB），标准实现的 $P$ 要 128 MiB。
-# - 每个 $N\times N$ 元素，重算一次点积比标准反向在 HBM 上搬运它的时间短（A100 上 $d=128$ 时约 0.8 ps 对 6.9 ps），
+# - 只凭 Q、K、V、O、dO 和 L，逐块重算 P 得到的梯度与保存 P 的标准反向相差 1e-15 量级，与有限差分一致；
+#   $D_i=dO_i\cdot O_i$ 代替了对 dP 的行归约。
+# - 每个头为反向多存的只是 N 个 fp32（N = 8192 时 32 KiB），标准实现的 P 要 128 MiB。
+# - 每个 N×N 元素，重算一次点积比标准反向在 HBM 上搬运它的时间短（A100 上 d = 128 时约 0.8 ps 对 6.9 ps），
 #   所以 FLOPs 变多、总时间反而变短。

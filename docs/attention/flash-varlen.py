@@ -47,7 +47,7 @@ assert np.array_equal(mask_from_mask_mod(lambda q, k: (doc_id[q] == doc_id[k]) &
 # %% [markdown]
 # ## padding 浪费多少 {#padding-waste}
 #
-# 把五条序列补齐到最长的 250，做成 $(5, 250)$ 的 batch：有效 token 只占存储的 488/1250，因果注意力真正有用的分数
+# 把五条序列补齐到最长的 250，做成 (5, 250) 的 batch：有效 token 只占存储的 488/1250，因果注意力真正有用的分数
 # 只占 $\sum_b l_b(l_b+1)/2$ 对 $5\cdot 250\cdot 251/2$。补齐后用“因果 + key padding”掩码算出的有效行与 varlen 相同。
 
 # %%
@@ -70,7 +70,7 @@ assert 0.7 < 1 - useful / padded < 0.75
 # %% [markdown]
 # ## 块掩码：空块跳过，局部块才逐元素掩码 {#block-mask}
 #
-# 把掩码切成 $32\times 32$ 的块：整块可见（full）不用掩码，部分可见（partial）逐元素掩码，整块不可见（empty）连 $K,V$ 都不读。
+# 把掩码切成 32×32 的块：整块可见（full）不用掩码，部分可见（partial）逐元素掩码，整块不可见（empty）连 K、V 都不读。
 # FlexAttention 的 `BlockMask` 也是这样分成 full 块与 partial 块两张表（默认块大小 128）。
 
 # %%
@@ -103,7 +103,7 @@ for ax, kinds, title in ((axes[0], kinds_doc, "document + causal mask, 5 documen
 plt.show()
 
 # %% [markdown]
-# 因果掩码下非空块比例是 $\frac{T_r(T_r+1)/2}{T_r^2}\to\frac12$（方块时），滑动窗口则约为 $(w/B_c+1)/T_r$，随 $N$ 增大而趋于 0。
+# 因果掩码下非空块比例是 $\frac{T_r(T_r+1)/2}{T_r^2}\to\frac12$（方块时），滑动窗口则约为 $(w/B_c+1)/T_r$，随 N 增大而趋于 0。
 
 # %%
 Bk = 64
@@ -133,8 +133,8 @@ plt.show()
 # %% [markdown]
 # ## split-KV：切开 KV cache 并行算，再按 log-sum-exp 合并 {#split-kv}
 #
-# decode 时只有一个新 query。把 3000 个缓存位置切成若干段，每段各自得到部分输出 $O_s$ 和 $L_s$，
-# 按 $O=\sum_s e^{L_s-L}O_s$、$L=\log\sum_s e^{L_s}$ 合并，结果与一次算完完全相同；直接平均各段输出则不对。
+# decode 时只有一个新 query。把 3000 个缓存位置切成若干段，每段各自得到部分输出 $O_u$ 和 $L_u$，
+# 按 $O=\sum_u e^{L_u-L}O_u$、$L=\log\sum_u e^{L_u}$ 合并，结果与一次算完完全相同；直接平均各段输出则不对。
 
 # %%
 q = rng.standard_normal((1, 128))
@@ -165,5 +165,5 @@ print(f"KV cache {cache / 2**30:.0f} GiB -> at least {t_min * 1e3:.2f} ms per de
 #
 # - varlen、逐条计算、整包加文档掩码三者输出一致；整包只用普通因果掩码，从第二个文档起结果就被其他文档污染。
 # - 这组长度下补齐到 250 会让约 74% 的因果分数计算落在 padding 上。
-# - 块掩码只加载非空块的 $K,V$：因果约一半，滑动窗口随长度趋于 0。
+# - 块掩码只加载非空块的 K、V：因果约一半，滑动窗口随长度趋于 0。
 # - split-KV 的部分结果按 log-sum-exp 加权合并是精确的，这是 Flash-Decoding 的合并步骤。

@@ -81,18 +81,19 @@ def standard_attention(Q, K, V, causal=False, mask=None, scale=None, io=None):
 
 
 # --8<-- [start:online_update]
-def online_softmax_update(m, l, acc, S_blk, V_blk):
+def online_softmax_update(m, l, acc, S_blk, V_blk, rescale_output=True):
     """Fold one block of scores into the running statistics of a block of rows.
 
     m: (B_r,) running row max; l: (B_r,) running sum of exp(s - m); acc: (B_r, d_v) running
     un-normalised output sum_j exp(s_j - m) v_j. S_blk: (B_r, B_c) scores (-inf = masked); V_blk: (B_c, d_v).
+    rescale_output=False reproduces the common bug of rescaling l but not acc (for demonstration only).
     """
     m_new = np.maximum(m, S_blk.max(axis=1))
     shift = np.where(np.isfinite(m_new), m_new, 0.0)   # a row with nothing kept yet stays at 0 / 0
     alpha = np.exp(m - shift)                          # e^{m_old - m_new} <= 1 rescales the old sums
     P = np.exp(S_blk - shift[:, None])
     l_new = alpha * l + P.sum(axis=1)
-    acc_new = alpha[:, None] * acc + P @ V_blk         # the output must be rescaled too, not only l
+    acc_new = (alpha[:, None] if rescale_output else 1.0) * acc + P @ V_blk   # rescale the output too
     return m_new, l_new, acc_new
 # --8<-- [end:online_update]
 

@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 用位掩码模拟 bf16，对比 fp16、bf16、fp32 的范围与精度：fp16 上限 65504、最小正规数 6.10e-5，bf16 精度更低但范围与 fp32 相同，以及损失缩放为何能救回 fp16 梯度。
+# description: 用位运算模拟 bf16（最近偶数舍入），对比 fp16、bf16、fp32 的范围与精度，说明损失缩放为何能救回 fp16 梯度，再枚举 FP8/FP4 格式，比较块缩放（DeepSeek 1×128、MXFP4、NVFP4）与 NF4 的量化误差。
 # tags:
 #   - BF16
 #   - FP16
@@ -8,6 +8,10 @@
 #   - 浮点数
 #   - 混合精度
 #   - 损失缩放
+#   - FP8
+#   - MXFP4
+#   - NVFP4
+#   - NF4
 #   - 动手验证
 # ---
 # # fp16、bf16、fp32 的范围与精度
@@ -16,7 +20,8 @@
 #
 # ## 三种格式的关键数字 {#key-numbers}
 #
-# bf16 就是 fp32 的高 16 位（1 符号 + 8 指数 + 7 尾数），所以用 float32 的位模式就能精确模拟。
+# bf16 的位布局就是 fp32 的高 16 位（1 符号 + 8 指数 + 7 尾数），所以用 float32 的位模式就能精确模拟；
+# 从 fp32 转成 bf16 要按最近偶数舍入（round-to-nearest-even），不是直接截掉低 16 位。
 
 # %%
 import numpy as np
@@ -47,6 +52,10 @@ assert np.isclose(fmt["bf16"]["max"], 3.39e38, rtol=1e-3)
 with np.errstate(over="ignore"):
     assert np.isinf(np.float16(70000.0)) and np.isfinite(to_bf16(np.float32(70000.0)))
 assert to_bf16(np.float32(1 + 2**-8)) == 1.0 and to_bf16(np.float32(1 + 2**-7)) == 1.0078125
+# 最近偶数舍入与截断不同：1 + 3·2^-9 离 1 + 2^-7 更近，截断却会得到 1
+from snippets.inference.quant import bf16_truncate
+v = np.float32(1 + 3 * 2**-9)
+assert to_bf16(v) == 1 + 2**-7 and bf16_truncate(v) == 1.0
 
 # %% [markdown]
 # ## 相对间距：精度是“相对”的 {#relative-spacing}
@@ -73,23 +82,27 @@ with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore
     okb = to_bf16(x) > 0
     relb = rel_spacing_bf16(x[okb])
 
-fig, ax = plt.subplots(figsize=(7, 4.3))
-ax.plot(x, rel32, label="fp32 (8 exp, 23 mantissa)")
-ax.plot(x[okb], relb, label="bf16 (8 exp, 7 mantissa)")
-ax.plot(x[ok16], rel16, label="fp16 (5 exp, 10 mantissa)")
+#| alt: 双对数图：横轴是数值大小，纵轴是到下一个可表示数的间距除以数值；fp32、bf16、fp16 在各自的正规数范围内都是一条水平带（分别约 1e-7、4e-3、5e-4），进入次正规数区间（点线左侧）后相对间距迅速变大
+fig, ax = plt.subplots()
+ax.plot(x, rel32, label="fp32 (8e, 23m)")
+ax.plot(x[okb], relb, label="bf16 (8e, 7m)")
+ax.plot(x[ok16], rel16, label="fp16 (5e, 10m)")
 for k, c in (("fp16", "C2"), ("bf16", "C1")):
     ax.axvline(float(fmt[k]["normal"]), color=c, ls=":", lw=1)
 ax.set_xscale("log"); ax.set_yscale("log")
 ax.set_xlabel("|x|")
-ax.set_ylabel("gap to next representable number / |x|")
-ax.set_title("Relative precision is flat in the normal range; dotted = smallest normal")
-ax.legend(fontsize=8)
+ax.set_ylabel("gap to next number / |x|")
+ax.legend(loc="upper right")
 plt.show()
 
 normal16 = (x[ok16] >= fmt["fp16"]["normal"]) & (x[ok16] <= 60000)
 assert rel16[normal16].max() <= 2**-10 * (1 + 1e-6) and rel16[normal16].min() >= 2**-11 * (1 - 1e-6)
 normalb = (x[okb] >= fmt["bf16"]["normal"]) & (x[okb] < 3e38)
 assert relb[normalb].max() <= 2**-7 * (1 + 1e-6) and relb[normalb].min() >= 2**-8 * (1 - 1e-6)
+# 间距是 2^-8..2^-7，最近舍入的相对误差只有它的一半：不超过 2^-8（单位舍入）
+xs = x[(x > 1e-30) & (x < 1e30)]
+rel_err = np.abs(to_bf16(xs).astype(np.float64) - xs) / xs
+assert rel_err.max() <= 2**-8 * (1 + 1e-6)
 
 # %% [markdown]
 # ## 混合精度为什么要 fp32 主权重和损失缩放 {#mixed-precision}
@@ -109,15 +122,15 @@ with np.errstate(over="ignore", under="ignore"):
     inf_frac = [np.mean(np.isinf(np.float16(g * S))) for S in scales]
     bf_zero = np.mean(to_bf16(g.astype(np.float32)) == 0)
 
-fig, ax = plt.subplots(figsize=(7, 4))
+#| alt: 对数横轴折线图：梯度在 1e-12 到 1e-2 间对数均匀分布，横轴是损失缩放因子 S；S 越大，fp16 下溢为 0 的比例越低，但 S 过大后开始有梯度溢出成 inf；bf16 不缩放也没有下溢（水平虚线在 0）
+fig, ax = plt.subplots()
 ax.plot(scales, zero_frac, marker="o", label="fp16: underflow to 0")
 ax.plot(scales, inf_frac, marker="s", label="fp16: overflow to inf")
-ax.axhline(bf_zero, color="C1", ls="--", label="bf16 without scaling: underflow")
+ax.axhline(bf_zero, color="C1", ls="--", label="bf16, no scaling")
 ax.set_xscale("log", base=2)
 ax.set_xlabel("loss scale S")
-ax.set_ylabel("fraction of gradients lost")
-ax.set_title("Gradients log-uniform in [1e-12, 1e-2]")
-ax.legend(fontsize=8)
+ax.set_ylabel("fraction of grads lost")
+ax.legend(loc="upper right")
 plt.show()
 
 assert zero_frac[0] > 0.3                      # 不缩放时三成以上的梯度直接变 0
@@ -127,8 +140,101 @@ assert bf_zero == 0.0                          # bf16 的指数范围与 fp32 �
 print(f"no scaling: {zero_frac[0]:.0%} lost; best S = 2^{best}: {zero_frac[best] + inf_frac[best]:.0%} lost")
 
 # %% [markdown]
+# ## FP8 与 FP4：枚举全部编码 {#fp8-fp4-grids}
+#
+# 8 位和 4 位浮点数的编码少到可以全部列出来。E4M3（OCP FP8）只有全 1 编码是 NaN、没有 inf，所以能用到 448；
+# E5M2 与 IEEE 一样保留最高指数，最大 57344；E2M1（FP4）只有 8 个非负值 0、0.5、1、1.5、2、3、4、6。
+
+# %%
+from snippets.inference.quant import minifloat_grid, block_quantize, nf4_codebook, nf4_quantize
+
+grids = {f: minifloat_grid(f) for f in ("e4m3", "e5m2", "e2m1")}
+for f, g in grids.items():
+    normal = g[g >= 1]
+    print(f"{f}: {len(g)} non-negative values, max {g[-1]:g}, smallest subnormal {g[1]:g}, "
+          f"gap just above 1: {normal[1] - normal[0]:g}")
+assert grids["e4m3"][-1] == 448 and grids["e5m2"][-1] == 57344
+assert grids["e2m1"].tolist() == [0, 0.5, 1, 1.5, 2, 3, 4, 6]
+assert grids["e4m3"][grids["e4m3"] >= 1][1] - 1 == 2**-3 and grids["e5m2"][grids["e5m2"] >= 1][1] - 1 == 2**-2
+
+# %% [markdown]
+# ## 块缩放：为什么 FP8/FP4 要配很多个 scale {#block-scaling}
+#
+# 一个 scale 要照顾一整块数：块里的最大值决定 scale，其余的数被压到格式的小数端。DeepSeek-V3 的 FP8 训练把激活按 1×128
+# （每个 token 每 128 个通道）、权重按 128×128 分块，各配一个 scale；Blackwell 的 MXFP4 是每 32 个 E2M1 配一个 2 的幂次 scale（E8M0），
+# NVFP4 是每 16 个配一个 E4M3 scale（再乘一个整张量的 fp32 scale）。下面给 1024 个通道里的 2 个通道乘上越来越大的倍数，
+# 看**普通通道**的相对误差。
+
+# %%
+rng2 = np.random.default_rng(1)
+base_x = rng2.standard_normal((128, 1024))
+hot = rng2.choice(1024, 2, replace=False)
+normal_ch = np.ones(1024, dtype=bool)
+normal_ch[hot] = False
+schemes = {"FP8, one scale": (None, "e4m3"), "FP8, 1x128": ((1, 128), "e4m3"),
+           "FP4, one scale": (None, "e2m1"), "MXFP4 (32, E8M0)": ((1, 32), "e2m1", "e8m0"),
+           "NVFP4 (16, E4M3)": ((1, 16), "e2m1", "e4m3")}
+mags = 10.0 ** np.arange(0, 6)
+errs = {k: [] for k in schemes}
+for m in mags:
+    act_x = base_x.copy()
+    act_x[:, hot] *= m
+    for k, (block, *fmt) in schemes.items():
+        y = block_quantize(act_x, block or act_x.shape, *fmt)
+        errs[k].append(np.sqrt(np.mean((y - act_x)[:, normal_ch] ** 2) / np.mean(act_x[:, normal_ch] ** 2)))
+errs = {k: np.array(v) for k, v in errs.items()}
+for k, v in errs.items():
+    print(f"{k:>17}: " + "  ".join(f"{e:.3f}" for e in v))
+# FP8 的指数位能扛住约 1e3 倍的离群值，再大普通值就掉进次正规数；按 1x128 分块一直稳定
+assert errs["FP8, one scale"][3] < 1.1 * errs["FP8, 1x128"][3]
+assert errs["FP8, one scale"][5] > 5 * errs["FP8, 1x128"][5]
+# FP4 几乎没有动态范围：10 倍的离群值就让整张量一个 scale 失效；分块后 NVFP4 比 MXFP4 准
+assert errs["FP4, one scale"][1] > 0.5 and np.all(errs["FP4, one scale"][2:] > 0.99)
+assert np.all(errs["NVFP4 (16, E4M3)"] < errs["MXFP4 (32, E8M0)"])
+
+#| alt: 双对数折线图：横轴是 2 个离群通道被放大的倍数，纵轴是普通通道的相对误差；FP8 整张量一个 scale 在 1e3 倍以内与按 1×128 分块一样好，之后迅速变差；FP4 整张量一个 scale 在 10 倍时就接近 100% 误差，MXFP4 与 NVFP4 分块后保持在约 10%–30%，NVFP4 一直更低
+fig, ax = plt.subplots(figsize=(4.8, 3.6))
+for k, style in zip(schemes, ["-o", "--o", "-s", "--s", ":s"]):
+    ax.plot(mags, errs[k], style, label=k)
+ax.set_xscale("log"); ax.set_yscale("log")
+ax.set_xlabel("outlier channel scale-up")
+ax.set_ylabel("error on normal channels")
+ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.22), ncol=2)
+plt.show()
+
+# %% [markdown]
+# ## NF4：按正态分位点放码字 {#nf4}
+#
+# QLoRA 的 NF4 让 16 个码字落在标准正态的分位点上，负半轴 7 个、正半轴 8 个，再加一个精确的 0，缩放到 $[-1,1]$，
+# 所以码字表**不对称**；每 64 个权重一组做 absmax 缩放（没有零点）。对近似正态的权重，它的误差比等间距的 int4 小。
+
+# %%
+code = nf4_codebook()
+assert (code < 0).sum() == 7 and (code > 0).sum() == 8 and code[7] == 0.0
+assert code[0] == -1.0 and code[-1] == 1.0 and not np.allclose(code, -code[::-1])   # 不对称
+w = np.random.default_rng(2).standard_normal(64 * 4096)
+g = w.reshape(-1, 64)
+s4 = np.abs(g).max(1, keepdims=True) / 7
+int4 = (np.clip(np.round(g / s4), -8, 7) * s4).ravel()
+mse_nf4, mse_int4 = np.mean((nf4_quantize(w) - w) ** 2), np.mean((int4 - w) ** 2)
+print(f"MSE on N(0,1) weights, blocks of 64: NF4 {mse_nf4:.4f}, absmax int4 {mse_int4:.4f}")
+assert mse_nf4 < mse_int4
+
+#| alt: 两行点图：上行是 NF4 的 16 个码字，靠近 0 处密、两端稀，负半轴比正半轴少一个点；下行是 absmax int4 的 16 个等间距码字（缩放到最大值 1），-8/7 在 -1 之外
+fig, ax = plt.subplots(figsize=(4.8, 2.2))
+ax.plot(code, np.ones_like(code), "o", label="NF4")
+ax.plot(np.arange(-8, 8) / 7, np.zeros(16), "s", label="int4 / 7")
+ax.set_yticks([0, 1], ["int4", "NF4"])
+ax.set_ylim(-0.6, 1.6)
+ax.set_xlabel("code value (after absmax scaling)")
+plt.show()
+
+# %% [markdown]
 # ## 结论 {#conclusion}
 #
 # - fp16：最大 65504，最小正规数 6.10e-5，最小次正规数 5.96e-8，eps = $2^{-10}$。
 # - bf16：范围与 fp32 相同（最大约 3.39e38），eps = $2^{-7}$，精度比 fp16 低。
 # - fp16 训练需要损失缩放救回小梯度；bf16 一般不需要，但两者都要 fp32 主权重。
+# - fp32 转 bf16 按最近偶数舍入，相对误差不超过 $2^{-8}$，是相邻间距（$2^{-8}$ 到 $2^{-7}$）的一半。
+# - FP8 的指数位能扛住约 $10^3$ 倍的离群值，更大的离群值要靠 1×128 这类细粒度 scale；FP4 几乎没有动态范围，整张量一个 scale 不可用，NVFP4（16 个一块、E4M3 scale）误差比 MXFP4（32 个一块、2 的幂 scale）小。
+# - NF4 的码字表不对称（7 负 8 正加 0），对正态权重比等间距 int4 误差小。

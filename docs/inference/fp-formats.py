@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 用位运算模拟 bf16（最近偶数舍入），对比 fp16、bf16、fp32 的范围与精度，说明损失缩放为何能救回 fp16 梯度，再枚举 FP8/FP4 格式，比较块缩放（DeepSeek 1×128、MXFP4、NVFP4）与 NF4 的量化误差。
+# description: 用位运算模拟 bf16（最近偶数舍入），对比 fp16、bf16、fp32 的范围与精度，说明损失缩放为何能救回 fp16 梯度，再枚举 FP8（E4M3、E5M2）与 FP4（E2M1）的全部编码，并构造 QLoRA 的 NF4 码字表。
 # tags:
 #   - BF16
 #   - FP16
@@ -9,14 +9,13 @@
 #   - 混合精度
 #   - 损失缩放
 #   - FP8
-#   - MXFP4
-#   - NVFP4
 #   - NF4
 #   - 动手验证
 # ---
-# # fp16、bf16、fp32 的范围与精度
+# # fp16、bf16、fp32、FP8、FP4 的范围与精度
 #
-# 对应问题：[INT8 量化与反量化怎么做？FP16/BF16 有什么区别？](compression.md#quantization-int8)
+# 对应问题：[INT8 量化与反量化怎么做？FP16/BF16 有什么区别？](compression.md#quantization-int8)、
+# [FP8 训练怎么做？](compression.md#fp8-training)、[QLoRA 的 NF4](compression.md#dequantization-qlora)
 #
 # ## 三种格式的关键数字 {#key-numbers}
 #
@@ -33,14 +32,10 @@ def bf16_from_bits(b):
     return np.array([b << 16], dtype=np.uint32).view(np.float32)[0]
 
 
-fmt = {
-    "fp32": dict(max=np.finfo(np.float32).max, normal=np.finfo(np.float32).smallest_normal,
-                 sub=np.finfo(np.float32).smallest_subnormal, eps=np.finfo(np.float32).eps),
-    "fp16": dict(max=np.finfo(np.float16).max, normal=np.finfo(np.float16).smallest_normal,
-                 sub=np.finfo(np.float16).smallest_subnormal, eps=np.finfo(np.float16).eps),
-    "bf16": dict(max=bf16_from_bits(0x7F7F), normal=bf16_from_bits(0x0080),
-                 sub=bf16_from_bits(0x0001), eps=bf16_from_bits(0x3C00)),
-}
+fmt = {k: dict(max=f.max, normal=f.smallest_normal, sub=f.smallest_subnormal, eps=f.eps)
+       for k, f in (("fp32", np.finfo(np.float32)), ("fp16", np.finfo(np.float16)))}
+fmt["bf16"] = dict(max=bf16_from_bits(0x7F7F), normal=bf16_from_bits(0x0080),
+                   sub=bf16_from_bits(0x0001), eps=bf16_from_bits(0x3C00))
 for k, v in fmt.items():
     print(f"{k}: max {float(v['max']):.4g}, min normal {float(v['normal']):.3g}, "
           f"min subnormal {float(v['sub']):.3g}, eps {float(v['eps']):.3g}")
@@ -146,7 +141,7 @@ print(f"no scaling: {zero_frac[0]:.0%} lost; best S = 2^{best}: {zero_frac[best]
 # E5M2 与 IEEE 一样保留最高指数，最大 57344；E2M1（FP4）只有 8 个非负值 0、0.5、1、1.5、2、3、4、6。
 
 # %%
-from snippets.inference.quant import minifloat_grid, block_quantize, nf4_codebook, nf4_quantize
+from snippets.inference.quant import minifloat_grid
 
 grids = {f: minifloat_grid(f) for f in ("e4m3", "e5m2", "e2m1")}
 for f, g in grids.items():
@@ -158,57 +153,14 @@ assert grids["e2m1"].tolist() == [0, 0.5, 1, 1.5, 2, 3, 4, 6]
 assert grids["e4m3"][grids["e4m3"] >= 1][1] - 1 == 2**-3 and grids["e5m2"][grids["e5m2"] >= 1][1] - 1 == 2**-2
 
 # %% [markdown]
-# ## 块缩放：为什么 FP8/FP4 要配很多个 scale {#block-scaling}
-#
-# 一个 scale 要照顾一整块数：块里的最大值决定 scale，其余的数被压到格式的小数端。DeepSeek-V3 的 FP8 训练把激活按 1×128
-# （每个 token 每 128 个通道）、权重按 128×128 分块，各配一个 scale；Blackwell 的 MXFP4 是每 32 个 E2M1 配一个 2 的幂次 scale（E8M0），
-# NVFP4 是每 16 个配一个 E4M3 scale（再乘一个整张量的 fp32 scale）。下面给 1024 个通道里的 2 个通道乘上越来越大的倍数，
-# 看**普通通道**的相对误差。
-
-# %%
-rng2 = np.random.default_rng(1)
-base_x = rng2.standard_normal((128, 1024))
-hot = rng2.choice(1024, 2, replace=False)
-normal_ch = np.ones(1024, dtype=bool)
-normal_ch[hot] = False
-schemes = {"FP8, one scale": (None, "e4m3"), "FP8, 1x128": ((1, 128), "e4m3"),
-           "FP4, one scale": (None, "e2m1"), "MXFP4 (32, E8M0)": ((1, 32), "e2m1", "e8m0"),
-           "NVFP4 (16, E4M3)": ((1, 16), "e2m1", "e4m3")}
-mags = 10.0 ** np.arange(0, 6)
-errs = {k: [] for k in schemes}
-for m in mags:
-    act_x = base_x.copy()
-    act_x[:, hot] *= m
-    for k, (block, *fmt) in schemes.items():
-        y = block_quantize(act_x, block or act_x.shape, *fmt)
-        errs[k].append(np.sqrt(np.mean((y - act_x)[:, normal_ch] ** 2) / np.mean(act_x[:, normal_ch] ** 2)))
-errs = {k: np.array(v) for k, v in errs.items()}
-for k, v in errs.items():
-    print(f"{k:>17}: " + "  ".join(f"{e:.3f}" for e in v))
-# FP8 的指数位能扛住约 1e3 倍的离群值，再大普通值就掉进次正规数；按 1x128 分块一直稳定
-assert errs["FP8, one scale"][3] < 1.1 * errs["FP8, 1x128"][3]
-assert errs["FP8, one scale"][5] > 5 * errs["FP8, 1x128"][5]
-# FP4 几乎没有动态范围：10 倍的离群值就让整张量一个 scale 失效；分块后 NVFP4 比 MXFP4 准
-assert errs["FP4, one scale"][1] > 0.5 and np.all(errs["FP4, one scale"][2:] > 0.99)
-assert np.all(errs["NVFP4 (16, E4M3)"] < errs["MXFP4 (32, E8M0)"])
-
-#| alt: 双对数折线图：横轴是 2 个离群通道被放大的倍数，纵轴是普通通道的相对误差；FP8 整张量一个 scale 在 1e3 倍以内与按 1×128 分块一样好，之后迅速变差；FP4 整张量一个 scale 在 10 倍时就接近 100% 误差，MXFP4 与 NVFP4 分块后保持在约 10%–30%，NVFP4 一直更低
-fig, ax = plt.subplots(figsize=(4.8, 3.6))
-for k, style in zip(schemes, ["-o", "--o", "-s", "--s", ":s"]):
-    ax.plot(mags, errs[k], style, label=k)
-ax.set_xscale("log"); ax.set_yscale("log")
-ax.set_xlabel("outlier channel scale-up")
-ax.set_ylabel("error on normal channels")
-ax.legend(loc="upper center", bbox_to_anchor=(0.45, -0.22), ncol=2)
-plt.show()
-
-# %% [markdown]
 # ## NF4：按正态分位点放码字 {#nf4}
 #
 # QLoRA 的 NF4 让 16 个码字落在标准正态的分位点上，负半轴 7 个、正半轴 8 个，再加一个精确的 0，缩放到 $[-1,1]$，
 # 所以码字表**不对称**；每 64 个权重一组做 absmax 缩放（没有零点）。对近似正态的权重，它的误差比等间距的 int4 小。
 
 # %%
+from snippets.inference.quant import nf4_codebook, nf4_quantize
+
 code = nf4_codebook()
 assert (code < 0).sum() == 7 and (code > 0).sum() == 8 and code[7] == 0.0
 assert code[0] == -1.0 and code[-1] == 1.0 and not np.allclose(code, -code[::-1])   # 不对称
@@ -219,6 +171,11 @@ int4 = (np.clip(np.round(g / s4), -8, 7) * s4).ravel()
 mse_nf4, mse_int4 = np.mean((nf4_quantize(w) - w) ** 2), np.mean((int4 - w) ** 2)
 print(f"MSE on N(0,1) weights, blocks of 64: NF4 {mse_nf4:.4f}, absmax int4 {mse_int4:.4f}")
 assert mse_nf4 < mse_int4
+# 双重量化：每 64 个权重一个 fp32 scale 是 0.5 位/参数；scale 再按 256 个一组量化成 8 位
+plain, double = 32 / 64, 8 / 64 + 32 / (64 * 256)
+saved_65b = (plain - double) * 65e9 / 8                       # 字节
+print(f"scale overhead: {plain} -> {double:.3f} bits/param; 65B model saves {saved_65b / 1e9:.2f} GB = {saved_65b / 2**30:.2f} GiB")
+assert np.isclose(double, 0.127, atol=1e-3) and 2.9e9 < saved_65b < 3.1e9
 
 #| alt: 两行点图：上行是 NF4 的 16 个码字，靠近 0 处密、两端稀，负半轴比正半轴少一个点；下行是 absmax int4 的 16 个等间距码字（缩放到最大值 1），-8/7 在 -1 之外
 fig, ax = plt.subplots(figsize=(4.8, 2.2))
@@ -236,5 +193,5 @@ plt.show()
 # - bf16：范围与 fp32 相同（最大约 3.39e38），eps = $2^{-7}$，精度比 fp16 低。
 # - fp16 训练需要损失缩放救回小梯度；bf16 一般不需要，但两者都要 fp32 主权重。
 # - fp32 转 bf16 按最近偶数舍入，相对误差不超过 $2^{-8}$，是相邻间距（$2^{-8}$ 到 $2^{-7}$）的一半。
-# - FP8 的指数位能扛住约 $10^3$ 倍的离群值，更大的离群值要靠 1×128 这类细粒度 scale；FP4 几乎没有动态范围，整张量一个 scale 不可用，NVFP4（16 个一块、E4M3 scale）误差比 MXFP4（32 个一块、2 的幂 scale）小。
-# - NF4 的码字表不对称（7 负 8 正加 0），对正态权重比等间距 int4 误差小。
+# - E4M3 最大 448、E5M2 最大 57344，FP4（E2M1）只有 8 个非负值；块缩放的误差比较见 [int8-quant](int8-quant.py#block-scaling)。
+# - NF4 的码字表不对称（7 负 8 正加 0），对正态权重比等间距 int4 误差小；双重量化把 scale 开销从 0.5 降到约 0.127 位/参数。

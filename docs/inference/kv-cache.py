@@ -12,7 +12,8 @@
 # ---
 # # KV cache 与训练显存计算器
 #
-# 对应问题：[训练和推理要多少显存？](memory.md#llm-memory-estimation)
+# 对应问题：[训练和推理要多少显存？](memory.md#llm-memory-estimation)、[GQA 的 KV cache 怎么算？](memory.md#gqa-kv-cache)、
+# [激活重计算能省多少显存？](memory.md#activation-recompute)
 #
 # ## 从每个 token 每层缓存多少个数出发 {#per-token-per-layer}
 #
@@ -27,6 +28,12 @@ from snippets.inference.kv_cache import (
     transformer_params, kv_cache_bytes, mla_cache_bytes, training_memory_bytes,
     activation_bytes_per_layer, GB, GiB,
 )
+
+# 权重：7B 与 70B 在各精度下的 GiB
+for n in (7e9, 70e9):
+    print(f"{n / 1e9:.0f}B weights: " + ", ".join(f"{name} {n * b / GiB:.1f} GiB"
+                                               for name, b in [("fp32", 4), ("bf16", 2), ("int8", 1), ("int4", 0.5)]))
+assert np.isclose(7e9 * 2 / GiB, 13.04, atol=0.01) and np.isclose(70e9 * 2 / GiB, 130.4, atol=0.1)
 
 # GPT-3 例子：bs=1，seq=2048（输入加输出），96 层，d=12288 = 96 头 x 128，fp16
 L, d, n_h, s = 96, 12288, 96, 2048
@@ -46,6 +53,12 @@ print(f"num_head x d_model formula gives {naive_formula / GiB:.0f} GiB (x{naive_
 # 与权重对比：batch=32 时 KV cache 已接近 fp16 权重本身
 weights = 2 * transformer_params(L, d, 50257)
 assert kv_cache_bytes(L, n_h, d_h, s, batch=32) > 0.8 * weights
+# 每 token 的缓存（全部层，bf16）：LLaMA-2-7B、LLaMA-2-70B（GQA-8）、Llama-3-8B（GQA-8）、DeepSeek-V3（MLA）
+per_tok = {"LLaMA-2-7B": kv_cache_bytes(32, 32, 128, 1), "LLaMA-2-70B": kv_cache_bytes(80, 8, 128, 1),
+           "Llama-3-8B": kv_cache_bytes(32, 8, 128, 1), "DeepSeek-V3": mla_cache_bytes(61, 512, 64, 1)}
+print({k: f"{v / 2**10:.1f} KiB" for k, v in per_tok.items()})
+assert [per_tok[k] / 2**10 for k in per_tok] == [512, 320, 128, 68.625]
+assert kv_cache_bytes(32, 32, 128, 4096) == 2 * GiB and kv_cache_bytes(32, 8, 128, 8192) == GiB
 print(f"fp16 weights {weights / GiB:.0f} GiB vs KV cache at batch 32 {kv_cache_bytes(L, n_h, d_h, s, 32) / GiB:.0f} GiB")
 
 # %% [markdown]

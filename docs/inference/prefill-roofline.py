@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 用 roofline 模型量化 prefill 与 decode：一次前向的算术强度约等于这次前向处理的 token 数，batch=1 的 decode 只有约 1 FLOP/B，远低于 GPU 的拐点。
+# description: 用 roofline 模型量化 prefill 与 decode：一次前向的算术强度约等于处理的 token 数，decode 的上限约 1+6d/s、GQA 与 MLA 的注意力强度，以及 TPOT 与 ITL 的口径差别。
 # tags:
 #   - 推理
 #   - prefill
@@ -13,7 +13,8 @@
 # ---
 # # prefill 与 decode 的 roofline
 #
-# 对应问题：[推理的 prefill 和 decode 两个阶段有什么区别？](memory.md#prefill-vs-decode)
+# 对应问题：[推理的 prefill 和 decode 两个阶段有什么区别？](memory.md#prefill-vs-decode)、
+# [decode 时注意力部分的算术强度是多少？](memory.md#decode-attention-intensity)、[TTFT、TPOT、ITL](memory.md#ttft-tpot)
 #
 # ## 模型与硬件 {#setup}
 #
@@ -127,6 +128,10 @@ for n_kv in (32, 8, 1):
 gqa_lim = decode_intensity_gqa(10**9, 4096, N, L, 32, 8, 128)
 assert np.isclose(gqa_lim, 4 * limit_4k, rtol=1e-6)
 print(f"context 4096 ceiling: MHA {limit_4k:.1f}, GQA-8 {gqa_lim:.1f} FLOP/B")
+# 吸收后的 MLA（DeepSeek-V3 维度）：128 个头共用每 token 576 个 bf16 数，打分 576 维、加权 512 维
+mla_attn = 2 * 128 * (576 + 512) / (576 * 2)
+print(f"absorbed MLA decode attention: {mla_attn:.0f} FLOP/B")
+assert 240 < mla_attn < 243
 
 # %% [markdown]
 # ## 每个 token 摊到的时间 {#time-per-token}
@@ -155,30 +160,17 @@ print(f"TPOT lower bound {tpot * 1e3:.1f} ms/token, TTFT lower bound (2048 token
 assert tpot / (ttft / 2048) > 100
 
 # %% [markdown]
-# ## 只量化权重（W4A16）在什么 batch 下有用 {#w4a16-batch}
+# ## TPOT 与 ITL 的平均值不一样 {#tpot-vs-itl}
 #
-# W4A16 把权重读取减到 1/4，但计算前要反量化回 16 位，用的还是 bf16 的算力。decode 一步的时间下界是
-# $\max(\text{FLOPs}/\text{peak},\ \text{bytes}/\text{BW})$：batch 小时由权重字节决定，提速接近 4 倍；batch 大到越过拐点后两者都被算力卡住，提速归 1
-# （这里没算 KV cache 与反量化开销，实际更早失去优势）。
+# TPOT 先对每个请求求 $(\text{E2E}-\text{TTFT})/(n_{\text{out}}-1)$，再在请求间平均；ITL 是所有相邻 token 间隔的集合，
+# 平均时每个间隔权重相同，长回复占的分量更大。两个请求：A 输出 10 个 token、间隔 20 ms，B 输出 100 个 token、间隔 50 ms。
 
 # %%
-batches = np.unique(np.logspace(0, 3.5, 60).astype(int))
-t16 = np.array([forward_time(2 * N * b, 2 * N, peak, bw) for b in batches])
-t4 = np.array([forward_time(2 * N * b, 0.5 * N, peak, bw) for b in batches])
-speedup = t16 / t4
-assert np.isclose(speedup[0], 4.0) and np.isclose(speedup[-1], 1.0)
-assert np.all(np.diff(speedup) <= 1e-12)
-b_half = batches[np.argmax(speedup < 2)]
-print(f"W4A16 speedup: batch 1 {speedup[0]:.1f}x, falls below 2x at batch {b_half}, batch {batches[-1]}: {speedup[-1]:.1f}x")
-assert 50 < b_half < 200
-
-#| alt: 对数横轴折线图：A100 上 W4A16 相对 W16A16 的 decode 提速下界随 batch 增大，从 batch 1 的 4 倍单调下降，batch 约 80 时降到 2 倍，越过拐点后降到 1 倍
-fig, ax = plt.subplots()
-ax.plot(batches, speedup)
-ax.set_xscale("log")
-ax.set_xlabel("decode batch size")
-ax.set_ylabel("W4A16 speedup (bound)")
-plt.show()
+gaps = {"A": np.full(9, 20.0), "B": np.full(99, 50.0)}           # ms，n_out - 1 个间隔
+tpot_mean = np.mean([g.mean() for g in gaps.values()])
+itl_mean = np.concatenate(list(gaps.values())).mean()
+print(f"mean TPOT {tpot_mean:.1f} ms, mean ITL {itl_mean:.1f} ms")
+assert tpot_mean == 35.0 and np.isclose(itl_mean, (9 * 20 + 99 * 50) / 108)
 
 # %% [markdown]
 # ## 结论 {#conclusion}
@@ -186,4 +178,3 @@ plt.show()
 # - 一次前向的算术强度约等于它处理的 token 数：batch=1 的 decode 约 1 FLOP/B，远低于 A100/H100 约 150/300 FLOP/B 的拐点，只能用上 1% 左右的算力。
 # - prefill 几百个 token 就越过拐点，变成计算受限。
 # - 加大 decode batch 能摊薄权重读取，但 KV cache 读取随 batch 线性增长；强度上限约 $1+6d/s$（MHA），7B、4K 上下文约 7.3 FLOP/B，GQA-8 正好是它的 4 倍（约 29），这正是 GQA/MLA 与 KV 量化要解决的问题。
-# - W4A16 只在小 batch 的 decode 里接近 4 倍提速，batch 越大越接近 1 倍。

@@ -10,7 +10,8 @@
 # ---
 # # FFN 激活函数：ReLU、GELU、Swish 与 SwiGLU
 #
-# 对应问题：[ReLU、GELU、Swish、GLU、SwiGLU 有什么区别？](llama.md#activation-functions-swiglu)
+# 对应问题：[ReLU、GELU、Swish、GLU、SwiGLU 有什么区别？](llama.md#activation-functions-swiglu)、
+# [为什么 SwiGLU 的隐层宽度是 8d/3？](llama.md#swiglu-hidden-size)、[GELU 的 tanh 近似误差有多大？](llama.md#gelu-tanh-approx)
 #
 # ## 曲线与数值性质 {#act-nb-curves}
 

@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 用 numpy 验证 MLA 的矩阵吸收：不带 RoPE 时 q·k 可改写为潜向量上的双线性型，插入 RoPE 后吸收失效；并对比 MHA/GQA/MQA/MLA 每 token 每层的缓存量。
+# description: 用 numpy 验证 MLA 的矩阵吸收：不带 RoPE 时 q·k 可改写为潜向量上的双线性型，插入 RoPE 后吸收失效；对比 MHA/GQA/MQA/MLA 的缓存量、吸收式与显式还原在 prefill/decode 的计算量，以及 DSA 索引器多存的字节。
 # tags:
 #   - MLA
 #   - DeepSeek
@@ -10,7 +10,8 @@
 # ---
 # # MLA 的矩阵吸收与 KV cache 大小
 #
-# 对应问题：[MLA 是什么？](mla.md#mla)
+# 对应问题：[MLA 是什么？](mla.md#mla)、[为什么 RoPE 要解耦？](mla.md#mla-decoupled-rope)、
+# [prefill 和 decode 都做矩阵吸收吗？](mla.md#mla-absorb-prefill-decode)、[DSA 能省 KV cache 吗？](mla.md#dsa-kv-cache)
 #
 # ## 实验设置 {#mla-nb-setup}
 #
@@ -144,9 +145,24 @@ ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
+# ## DSA 多存多少：索引器 key 的缓存 {#mla-nb-dsa-cache}
+#
+# DeepSeek-V3.2-Exp 的闪电索引器给每个 token 每层多存一个 128 维的 FP8 key，外加每 128 个数一个 fp32 scale；
+# MLA 本身的 $c^{KV}$（512）与 $k^R$（64）按 BF16 存。
+
+# %%
+index_head_dim, block = 128, 128
+indexer_bytes = index_head_dim * 1 + (index_head_dim // block) * 4      # FP8 key + fp32 scale
+mla_bytes = (512 + 64) * 2                                               # BF16 c^KV + k^R
+print(f"per token per layer: MLA {mla_bytes} B, indexer key {indexer_bytes} B (+{indexer_bytes / mla_bytes:.1%})")
+assert indexer_bytes == 132 and mla_bytes == 1152
+assert 0.11 < indexer_bytes / mla_bytes < 0.12
+
+# %% [markdown]
 # ## 结论 {#mla-nb-conclusion}
 #
 # - 不带 RoPE 时 $q^\top k=c^{Q\top}(W^{UQ\top}W^{UK})c^{KV}$ 精确成立，这就是矩阵吸收；
 # - RoPE 夹在两个矩阵中间会让“吸收矩阵”随相对位置变化，所以 MLA 另开 64 维解耦 RoPE 分量；
 # - 每 token 每层缓存：MHA 32768、GQA-8 2048、MQA 256、MLA 576（= 2.25 个 MQA，约为 MHA 的 1/57）；
-# - 4096 长的上下文里，一步少于约 160 个 query 时吸收式更省（decode 省两个数量级），prefill 时显式还原 K、V 更省。
+# - 4096 长的上下文里，一步少于约 160 个 query 时吸收式更省（decode 省两个数量级），prefill 时显式还原 K、V 更省；
+# - DSA 的索引器 key 让每 token 每层的缓存多约 11.5%，稀疏注意力省的是读取与计算，不是存储。

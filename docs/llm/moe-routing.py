@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 模拟 MoE 的 top-k 路由：统计专家负载，验证 Switch 辅助损失在完全均衡时等于 1，并展示 DeepSeek-V3 无辅助损失的偏置更新如何拉平负载。
+# description: 模拟 MoE 的 top-k 路由：统计专家负载，验证 Switch 辅助损失在完全均衡时等于 1，展示 DeepSeek-V3 无辅助损失的偏置更新如何拉平负载，以及专家容量下被丢弃的 token 比例。
 # tags:
 #   - MoE
 #   - 负载均衡
@@ -9,7 +9,7 @@
 # ---
 # # MoE 路由与负载均衡
 #
-# 对应问题：[MoE 是什么？](moe.md#moe)
+# 对应问题：[MoE 是什么？](moe.md#moe)、[专家容量是什么？](moe.md#moe-expert-capacity)
 #
 # ## 实验设置 {#moe-nb-setup}
 #

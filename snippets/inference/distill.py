@@ -2,13 +2,13 @@
 import numpy as np
 
 
+# --8<-- [start:kd_loss]
 def log_softmax(z, T=1.0):
     z = np.asarray(z, dtype=np.float64) / T
     z = z - z.max(axis=-1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
-# --8<-- [start:kd_loss]
 def kd_loss(student_logits, teacher_logits, labels, T=4.0, alpha=0.5):
     """α·CE(y, softmax(z_s)) + (1-α)·T²·KL(softmax(z_t/T) ‖ softmax(z_s/T))，对 batch 取平均。"""
     if T <= 0:

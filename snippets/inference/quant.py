@@ -1,6 +1,4 @@
 """线性（仿射）量化与浮点格式模拟：int8 非对称量化、分组量化、bf16 舍入、FP8/FP4 块缩放、NF4。"""
-from statistics import NormalDist
-
 import numpy as np
 
 
@@ -150,6 +148,9 @@ def block_quantize(x, block, fmt="e4m3", scale_fmt="fp32"):
 
 
 # --8<-- [start:nf4]
+from statistics import NormalDist
+
+
 def nf4_codebook():
     """QLoRA 的 NF4：标准正态的分位点，负半轴 7 个、正半轴 8 个，加上精确的 0，缩放到 [-1, 1]。"""
     ppf = NormalDist().inv_cdf

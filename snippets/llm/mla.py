@@ -1,13 +1,7 @@
 """DeepSeek MLA（Multi-head Latent Attention）：参考实现、只缓存潜向量的吸收式解码。"""
 import numpy as np
 
-from snippets.llm.rope import apply_rope, rope_freqs
-
-
-def _softmax(z, axis=-1):
-    z = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=axis, keepdims=True)
+from snippets.llm.rope import rope_freqs
 
 
 def init_mla(rng, d=64, n_h=4, d_h=16, d_c=24, d_cq=32, d_r=8, base=10000.0):
@@ -23,6 +17,15 @@ def init_mla(rng, d=64, n_h=4, d_h=16, d_c=24, d_cq=32, d_r=8, base=10000.0):
 
 
 # --8<-- [start:reference]
+from snippets.llm.rope import apply_rope      # RoPE 的实现见长上下文专题
+
+
+def _softmax(z, axis=-1):
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def mla_reference(H, p):
     """训练 / prefill 视角：显式还原每个头的 K、V，再做因果注意力。H: (T, d)。"""
     T, n_h, d_h, d_r = H.shape[0], p["n_h"], p["d_h"], p["d_r"]

@@ -2,13 +2,13 @@
 import numpy as np
 
 
+# --8<-- [start:route]
 def softmax(z, axis=-1):
     z = z - z.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=axis, keepdims=True)
 
 
-# --8<-- [start:route]
 def topk_route(scores, k, bias=None, normalize=True):
     """scores: (T, N) 每个 token 对 N 个专家的亲和度（softmax 或 sigmoid 之后）。
 

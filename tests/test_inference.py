@@ -4,13 +4,13 @@ import pytest
 
 from snippets.inference.kv_cache import (
     transformer_params, kv_cache_bytes, mla_cache_bytes, training_memory_bytes,
-    activation_bytes_per_layer, arithmetic_intensity, attainable_flops,
+    activation_bytes_per_layer, arithmetic_intensity, attainable_flops, decode_intensity,
 )
 from snippets.inference.quant import (
     qrange, asym_params, quantize, dequantize, quantize_per_group, absmax_quantize,
-    to_bf16, bf16_truncate,
+    to_bf16, bf16_truncate, minifloat_grid, round_to_grid, block_quantize, nf4_codebook, nf4_quantize,
 )
-from snippets.inference.distill import kd_loss, kd_soft_grad, log_softmax
+from snippets.inference.distill import kd_loss, kd_soft_grad, log_softmax, token_kl
 
 
 # ---------- 参数量与显存 ----------
@@ -199,3 +199,133 @@ def test_t_squared_keeps_soft_gradient_scale():
 def test_log_softmax_normalised():
     z = np.random.default_rng(0).normal(size=(3, 7)) * 50
     assert np.allclose(np.exp(log_softmax(z, 2.0)).sum(-1), 1.0)
+
+
+# ---------- 参数校验（坏输入给出说清原因的 ValueError） ----------
+
+def test_bad_inputs_raise_value_errors_that_say_what_is_wrong():
+    with pytest.raises(ValueError, match="recompute must be 'none', 'selective' or 'full'"):
+        activation_bytes_per_layer(2048, 1, 4096, 32, "partial")
+    with pytest.raises(ValueError, match="seq_len must be positive"):
+        kv_cache_bytes(32, 8, 128, 0)
+    with pytest.raises(ValueError, match="group size 100 does not divide 4096"):
+        quantize_per_group(np.zeros(4096), 100)
+    with pytest.raises(ValueError, match="n_bits must be an integer"):
+        qrange(1)
+    with pytest.raises(ValueError, match="5 KV heads do not divide 32 query heads"):
+        decode_intensity(1, 128, 7e9, 32, 32, 5, 128)
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        kd_loss(np.zeros((1, 3)), np.zeros((1, 3)), [0], T=0.0)
+    with pytest.raises(ValueError, match="direction must be"):
+        token_kl(np.zeros(3), np.zeros(3), "both")
+    with pytest.raises(ValueError, match=r"block \(1, 128\) does not tile"):
+        block_quantize(np.zeros((2, 100)), (1, 128))
+
+
+# ---------- 显存：GQA、decode 强度 ----------
+
+def test_gqa_kv_cache_scales_with_kv_heads_not_query_heads():
+    # 同一模型形状，KV 头数从 32 降到 8：缓存正好变成 1/4，与 query 头数无关
+    assert kv_cache_bytes(32, 32, 128, 4096) == 4 * kv_cache_bytes(32, 8, 128, 4096)
+    # Llama-3-8B 形状（32 层、8 个 KV 头 × 128）：每 token 128 KiB，8K 上下文 1 GiB
+    assert kv_cache_bytes(32, 8, 128, 1) == 128 * 2**10
+    assert kv_cache_bytes(32, 8, 128, 8192) == 2**30
+
+
+@pytest.mark.parametrize("d,s", [(4096, 4096), (8192, 2048), (2048, 32768)])
+def test_decode_intensity_ceiling_is_one_plus_six_d_over_s(d, s):
+    # MHA、bf16、N = 12 L d^2：batch 趋于无穷时强度趋于 1 + 6d/s
+    L, n_h = 4, d // 128
+    N = 12 * L * d * d
+    limit = 1 + 6 * d / s
+    big = decode_intensity(10**9, s, N, L, n_h, n_h, 128)
+    assert big == pytest.approx(limit, rel=1e-6)
+    assert decode_intensity(64, s, N, L, n_h, n_h, 128) < limit
+
+
+def test_decode_attention_intensity_equals_query_heads_per_kv_head():
+    # 只看注意力（N→0 的极限）：每读 1 个 KV 元素被 n_h/n_kv 个 query 头用，bf16 时强度 = n_h/n_kv
+    for n_h, n_kv in [(32, 32), (32, 8), (64, 8), (64, 1)]:
+        attn_only = decode_intensity(1, 4096, 1e-9, 1, n_h, n_kv, 128)
+        assert attn_only == pytest.approx(n_h / n_kv, rel=1e-9)
+
+
+# ---------- bf16：NaN 不会变成 inf ----------
+
+def test_bf16_keeps_nan_with_low_payload():
+    # 尾数只有最低位为 1 的 NaN（0x7F800001）：加 0x7FFF 进位后会变成 inf
+    nan_low = np.array([0x7F800001, 0xFF800001, 0x7FC00000], dtype=np.uint32).view(np.float32)
+    assert np.all(np.isnan(to_bf16(nan_low)))
+    assert np.isinf(to_bf16(np.float32(np.inf))) and to_bf16(np.float32(-np.inf)) < 0
+
+
+# ---------- FP8 / FP4 与块缩放 ----------
+
+def test_minifloat_grids_known_values():
+    e4m3, e5m2, e2m1 = (minifloat_grid(f) for f in ("e4m3", "e5m2", "e2m1"))
+    assert e4m3[-1] == 448 and e4m3[1] == 2.0**-9 and len(e4m3) == 127       # 256 编码 - 2 个 NaN，±0
+    assert e5m2[-1] == 57344 and e5m2[1] == 2.0**-16
+    assert e2m1.tolist() == [0, 0.5, 1, 1.5, 2, 3, 4, 6]
+    # 相对间距：E4M3 在 [1, 2) 里是 2^-3，E5M2 是 2^-2
+    assert np.diff(e4m3[(e4m3 >= 1) & (e4m3 <= 2)]).max() == 2.0**-3
+    assert np.diff(e5m2[(e5m2 >= 1) & (e5m2 <= 2)]).max() == 2.0**-2
+
+
+def test_round_to_grid_is_nearest_ties_to_even_and_saturates():
+    g = minifloat_grid("e2m1")
+    x = np.array([0.25, 0.75, 1.25, 2.5, 5.0, 7.0, 100.0, -2.6, 0.2])
+    # 0.25 在 0 与 0.5 正中 -> 偶数编码 0；0.75 -> 1.0；1.25 -> 1.0；2.5 -> 2；5 -> 4；超出饱和到 6
+    assert round_to_grid(x, g).tolist() == [0, 1.0, 1.0, 2.0, 4.0, 6.0, 6.0, -3.0, 0.0]
+    # 与暴力最近邻一致（非平局处）
+    rng = np.random.default_rng(0)
+    y = rng.uniform(-6, 6, 2000)
+    brute = np.sign(y) * g[np.abs(np.abs(y)[:, None] - g).argmin(axis=1)]
+    assert np.array_equal(round_to_grid(y, g), brute)
+
+
+def test_block_scaling_beats_per_tensor_with_outliers():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 1024))
+    x[:, 7] *= 200.0                                  # 一个离群通道
+    err = lambda y: np.sqrt(np.mean((y - x) ** 2)) / np.sqrt(np.mean(x**2))
+    per_tensor = err(block_quantize(x, x.shape, "e2m1"))
+    per_block = err(block_quantize(x, (1, 32), "e2m1"))
+    assert per_block < per_tensor / 3
+    # e8m0 的 scale 是 2 的幂且向上取：块最大值除以 scale 落在 (3, 6]，不饱和，但平均浪费了一部分范围
+    mx = block_quantize(x, (1, 32), "e2m1", "e8m0")
+    amax = np.abs(x).reshape(256, 32, 32).max(-1)
+    scale = 2.0 ** np.ceil(np.log2(amax / 6))
+    assert np.all(amax / scale <= 6) and np.all(amax / scale > 3)
+    assert err(mx) > per_block
+    # NVFP4（16 个一块、E4M3 scale）比 MXFP4（32 个一块、2 的幂 scale）误差小
+    nv = block_quantize(x, (1, 16), "e2m1", "e4m3")
+    assert err(nv) < err(mx)
+
+
+def test_nf4_codebook_matches_qlora_and_is_asymmetric():
+    code = nf4_codebook()
+    published = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
+                 -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
+                 0.07958029955625534, 0.16093020141124725, 0.24611230194568634, 0.33791524171829224,
+                 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0]
+    assert np.allclose(code, published, atol=1e-6)
+    assert (code < 0).sum() == 7 and (code > 0).sum() == 8 and 0.0 in code
+    # 对正态权重，NF4 的误差小于同样 16 个等间距码字的 absmax int4
+    w = np.random.default_rng(0).standard_normal(64 * 2000)
+    g = w.reshape(-1, 64)
+    s = np.abs(g).max(1, keepdims=True) / 7
+    int4 = (np.clip(np.round(g / s), -8, 7) * s).ravel()
+    assert np.mean((nf4_quantize(w) - w) ** 2) < np.mean((int4 - w) ** 2)
+
+
+# ---------- 蒸馏：正向与反向 KL ----------
+
+def test_forward_and_reverse_kl_are_different_and_nonnegative():
+    rng = np.random.default_rng(0)
+    zt, zs = rng.normal(size=(50, 12)) * 3, rng.normal(size=(50, 12))
+    fwd, rev = token_kl(zt, zs, "forward"), token_kl(zt, zs, "reverse")
+    assert np.all(fwd >= 0) and np.all(rev >= 0)
+    assert not np.allclose(fwd, rev)
+    assert np.allclose(token_kl(zs, zt, "forward"), rev)     # 反向 KL = 交换两者的正向 KL
+    # kd_loss 的软标签项（T = 1、alpha = 0）就是正向 KL 的平均
+    assert kd_loss(zs, zt, [0] * 50, T=1.0, alpha=0.0) == pytest.approx(fwd.mean())

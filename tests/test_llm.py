@@ -6,9 +6,10 @@ import pytest
 
 from snippets.llm.activations import (ffn_relu, ffn_swiglu, gelu, gelu_tanh, glu, llama_ffn_hidden,
                                       relu, sigmoid, swish)
-from snippets.llm.mla import absorb, init_mla, kv_cache_elements, mla_decode_step, mla_reference
-from snippets.llm.moe import (expert_load, moe_forward, softmax, switch_aux_loss, topk_route,
-                              update_bias)
+from snippets.llm.mla import (absorb, init_mla, kv_cache_elements, mla_attention_flops, mla_decode_step,
+                               mla_reference)
+from snippets.llm.moe import (dispatch_with_capacity, expert_capacity, expert_load, moe_forward, softmax,
+                              switch_aux_loss, topk_route, update_bias)
 from snippets.llm.rope import (apply_rope, ntk_aware_base, pi_freqs, rope_freqs, rope_matrix,
                                yarn_freqs, yarn_mscale)
 from snippets.llm.token_merging import (layer_flops, layer_flops_by_shapes, layer_params,
@@ -125,6 +126,29 @@ def test_kv_cache_sizes_deepseek_dims():
     assert kv_cache_elements("MLA") / kv_cache_elements("MQA") == 2.25
 
 
+def test_kv_cache_elements_rejects_unknown_kind():
+    with pytest.raises(ValueError, match="unknown attention kind 'MLA2'"):
+        kv_cache_elements("MLA2")
+
+
+def test_absorb_is_cheaper_at_decode_and_naive_at_prefill():
+    naive = lambda q, kv: mla_attention_flops(q, kv, "naive")
+    absorb_ = lambda q, kv: mla_attention_flops(q, kv, "absorb")
+    # decode：1 个 query 看 4096 个缓存 token，吸收式少两个数量级
+    assert absorb_(1, 4096) * 50 < naive(1, 4096)
+    # prefill：4096 个 query 共用一次升维，显式还原 K、V 更省
+    assert naive(4096, 4096) < absorb_(4096, 4096)
+    # 交点：n_q* = n_kv d_c d_h / (d_c d_h + n_kv (d_c - d_h))，长上下文时趋于 d_c d_h / (d_c - d_h) ≈ 171
+    n_kv, d_c, d_h = 4096, 512, 128
+    n_star = n_kv * d_c * d_h / (d_c * d_h + n_kv * (d_c - d_h))
+    assert naive(int(n_star), n_kv) > absorb_(int(n_star), n_kv)
+    assert naive(int(n_star) + 1, n_kv) < absorb_(int(n_star) + 1, n_kv)
+    # 吸收式与 n_q 成正比（没有只做一次的升维开销）
+    assert absorb_(8, 4096) == 8 * absorb_(1, 4096)
+    with pytest.raises(ValueError, match="mode must be"):
+        mla_attention_flops(1, 1, "fused")
+
+
 # ---------------------------------------------------------------- MoE
 def test_topk_route_matches_bruteforce_and_gates_sum_to_one():
     scores = softmax(rng.standard_normal((50, 8)))
@@ -168,6 +192,44 @@ def test_switch_aux_loss_is_one_at_balance_and_larger_when_skewed():
     f = expert_load(idx_skew, N) / idx_skew.size
     probs_skew = np.tile(f, (idx_skew.shape[0], 1))
     assert switch_aux_loss(probs_skew, idx_skew, N) > 1.0
+
+
+def test_topk_route_validates_k_and_bias():
+    scores = softmax(rng.standard_normal((4, 3)))
+    with pytest.raises(ValueError, match="1 <= k <= 3 experts, got k = 5"):
+        topk_route(scores, 5)
+    with pytest.raises(ValueError, match="one entry per expert"):
+        topk_route(scores, 2, bias=np.zeros(4))
+
+
+def test_unnormalized_gates_are_raw_softmax_scores():
+    # Switch / DeepSeek-V2：不在 top-k 内归一化，门控就是全体专家 softmax 里的那几个值，和小于 1
+    scores = softmax(rng.standard_normal((30, 8)))
+    idx, gates = topk_route(scores, 2, normalize=False)
+    assert np.allclose(gates, np.take_along_axis(scores, idx, -1))
+    assert np.all(gates.sum(-1) < 1)
+
+
+def test_capacity_dispatch_matches_bruteforce_and_caps_every_expert():
+    T, N, k = 200, 8, 2
+    scores = softmax(rng.standard_normal((T, N)) + np.linspace(0, 2, N))
+    idx, _ = topk_route(scores, k)
+    for cf in (0.5, 1.0, 1.25, 2.0):
+        C = expert_capacity(T, k, N, cf)
+        keep = dispatch_with_capacity(idx, N, C)
+        # 暴力：每个专家的分配按 (第几选择, token 序号) 排序，保留前 C 个
+        brute = np.zeros_like(keep)
+        for e in range(N):
+            slots = sorted((j, t) for t in range(T) for j in range(k) if idx[t, j] == e)
+            for j, t in slots[:C]:
+                brute[t, j] = True
+        assert np.array_equal(keep, brute)
+        assert np.bincount(idx[keep], minlength=N).max() <= C
+    assert expert_capacity(T, k, N, 1.0) == 50
+    # 容量足够大时一个都不丢
+    assert dispatch_with_capacity(idx, N, T * k).all()
+    with pytest.raises(ValueError, match="capacity factor must be positive"):
+        expert_capacity(T, k, N, 0)
 
 
 def test_bias_updates_reduce_imbalance():
@@ -215,6 +277,15 @@ def test_swiglu_hidden_size_keeps_parameter_count():
     assert W1.size + W3.size + W2.size == 2 * d * 4 * d       # 与 d×4d + 4d×d 的经典 FFN 相同
     assert ffn_relu(np.ones((1, d)), np.ones((d, 4 * d)), np.ones((4 * d, d))).shape == (1, d)
     assert [llama_ffn_hidden(d) for d in (4096, 5120, 8192)] == [11008, 13824, 22016]
+
+
+def test_llama_ffn_hidden_multiplier_and_validation():
+    # 乘子作用在取整之前，结果仍是 multiple_of 的倍数，且不小于未取整的宽度
+    for d, m, mult in [(4096, 1024, 1.3), (8192, 4096, 1.3), (2048, 256, 1.5)]:
+        h = llama_ffn_hidden(d, m, mult)
+        assert h % m == 0 and h >= int(mult * int(8 * d / 3)) > h - m
+    with pytest.raises(ValueError, match="must be positive"):
+        llama_ffn_hidden(0)
 
 
 # ---------------------------------------------------------------- token merging

@@ -99,6 +99,9 @@ def test_cjk_runs_become_bigrams_without_question_words():
 def test_latin_words_yield_parts_joins_and_greek_names():
     assert words("UTF-8") == ["utf8", "utf", "8"]
     assert words("KV cache") == ["kv", "cache", "kvcache"]
+    assert words("FlashAttention-2") == ["flashattention2", "flashattention", "2", "flash", "attention"]
+    assert words("RMSNorm") == ["rmsnorm", "rms", "norm"]
+    assert words("v2") == ["v2", "v", "2"]
     assert words("Qwen3") == ["qwen3", "qwen", "3"]
     assert words("γ") == ["γ", "gamma"]
     assert words("the Adam and SGD") == ["adam", "sgd"]

@@ -10,7 +10,8 @@
 # ---
 # # FFN 激活函数：ReLU、GELU、Swish 与 SwiGLU
 #
-# 对应问题：[ReLU、GELU、Swish、GLU、SwiGLU 有什么区别？](llama.md#activation-functions-swiglu)
+# 对应问题：[ReLU、GELU、Swish、GLU、SwiGLU 有什么区别？](llama.md#activation-functions-swiglu)、
+# [为什么 SwiGLU 的隐层宽度是 8d/3？](llama.md#swiglu-hidden-size)、[GELU 的 tanh 近似误差有多大？](llama.md#gelu-tanh-approx)
 #
 # ## 曲线与数值性质 {#act-nb-curves}
 
@@ -28,17 +29,17 @@ assert gelu(x)[i_g] < 0 and swish(x)[i_s] < 0                 # 二者都非单�
 assert np.allclose(swish(x, beta=0.0), x / 2)                   # β = 0：线性函数 x/2
 assert np.max(np.abs(swish(x, beta=100.0) - relu(x))) < 3e-3    # β → ∞：趋于 ReLU
 
-fig, ax = plt.subplots(figsize=(7, 4))
+#| alt: ReLU、GELU、SiLU 与 β=4 的 Swish 曲线：三条平滑曲线在负半轴都有一个小凹坑，β 越大越接近 ReLU
+fig, ax = plt.subplots()
 ax.plot(x, relu(x), label="ReLU")
-ax.plot(x, gelu(x), label="GELU = x * Phi(x)")
-ax.plot(x, swish(x), label="SiLU = Swish, beta = 1")
-ax.plot(x, swish(x, 4.0), ls="--", label="Swish, beta = 4")
-ax.plot(x, swish(x, 0.0), ls=":", label="Swish, beta = 0 (x/2)")
+ax.plot(x, gelu(x), label="GELU")
+ax.plot(x, swish(x), label="SiLU (Swish, beta=1)")
+ax.plot(x, swish(x, 4.0), ls="--", label="Swish, beta=4")
 ax.axhline(0, color="gray", lw=0.5)
-ax.set_ylim(-1, 3)
+ax.set_xlim(-4, 3)
+ax.set_ylim(-0.6, 3)
 ax.set_xlabel("x")
-ax.legend(fontsize=8)
-ax.set_title("Activation functions used in Transformer FFNs")
+ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
@@ -54,12 +55,13 @@ print(dict(zip(ds.tolist(), h.tolist())))
 assert h.tolist() == [11008, 13824, 17920, 22016]     # LLaMA-1 7B/13B/33B/65B 的 FFN 宽度
 assert np.all(np.abs(3 * ds * h / (8 * ds**2) - 1) < 0.02)   # 取整后与 4d 的 ReLU FFN 相差 < 2%
 
-fig, ax = plt.subplots(figsize=(6, 3.2))
-ax.bar([str(d) for d in ds], 3 * ds * h / 1e6, label="SwiGLU, h = round_up(8d/3)")
-ax.plot([str(d) for d in ds], 8 * ds**2 / 1e6, "ko-", label="ReLU FFN, h = 4d")
+#| alt: 柱状图：LLaMA 四种宽度下 SwiGLU FFN 的每层参数量（取 8d/3 并向上取整到 256）与 4d 的 ReLU FFN（黑点）几乎重合
+fig, ax = plt.subplots()
+ax.bar([str(d) for d in ds], 3 * ds * h / 1e6, label="SwiGLU, h = 8d/3 rounded up")
+ax.plot([str(d) for d in ds], 8 * ds**2 / 1e6, "ko", label="ReLU FFN, h = 4d")
 ax.set_xlabel("model width d")
 ax.set_ylabel("FFN params per layer (M)")
-ax.legend(fontsize=8)
+ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]

@@ -1,6 +1,6 @@
 # %% [markdown]
 # ---
-# description: 模拟 MoE 的 top-k 路由：统计专家负载，验证 Switch 辅助损失在完全均衡时等于 1，并展示 DeepSeek-V3 无辅助损失的偏置更新如何拉平负载。
+# description: 模拟 MoE 的 top-k 路由：统计专家负载，验证 Switch 辅助损失在完全均衡时等于 1，展示 DeepSeek-V3 无辅助损失的偏置更新如何拉平负载，以及专家容量下被丢弃的 token 比例。
 # tags:
 #   - MoE
 #   - 负载均衡
@@ -9,7 +9,7 @@
 # ---
 # # MoE 路由与负载均衡
 #
-# 对应问题：[MoE 是什么？](moe.md#moe)
+# 对应问题：[MoE 是什么？](moe.md#moe)、[专家容量是什么？](moe.md#moe-expert-capacity)
 #
 # ## 实验设置 {#moe-nb-setup}
 #
@@ -81,23 +81,56 @@ assert np.allclose(gates1.sum(axis=1), 1.0)
 # 偏置学到了“反热度”：热门专家的偏置更低
 assert np.corrcoef(bias, skew)[0, 1] < -0.9
 
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+#| alt: 上图：16 个专家各自收到的 token 数，未做均衡时越靠后的专家越热门，偏置更新后接近虚线表示的完全均衡；下图：最大负载与平均负载之比随偏置更新步数下降到 1 附近
+fig, axes = plt.subplots(2, 1, figsize=(4.8, 5.6))
 w = 0.4
 axes[0].bar(np.arange(N) - w / 2, load0, w, label="no balancing")
 axes[0].bar(np.arange(N) + w / 2, load1, w, label="after bias updates")
-axes[0].axhline(T * k / N, color="k", ls=":", label="perfect balance")
+axes[0].axhline(T * k / N, color="k", ls=":", label="balanced")
+axes[0].set_xticks(range(0, N, 3))
 axes[0].set_xlabel("expert id")
 axes[0].set_ylabel("tokens routed")
-axes[0].legend(fontsize=8)
-axes[0].set_title("Expert load (top-2 of 16)")
+axes[0].legend(loc="upper left")
 axes[1].plot(imbalance)
 axes[1].set_xlabel("bias update step")
-axes[1].set_ylabel("max load / mean load")
-axes[1].set_title("Aux-loss-free balancing")
+axes[1].set_ylabel("max / mean load")
+plt.show()
+
+# %% [markdown]
+# ## 专家容量与丢 token {#moe-nb-capacity}
+#
+# GShard、Switch 给每个专家一个容量 $C=\lceil \text{capacity factor}\cdot kT/N\rceil$，坐满之后再来的分配被丢弃，
+# 那个 token 在这个专家上只走残差。路由越偏，同样的容量因子丢得越多；容量因子加大能少丢，但要按 $C$ 预留显存和计算。
+
+# %%
+from snippets.llm.moe import dispatch_with_capacity, expert_capacity
+
+factors = np.array([0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0])
+drop_skewed, drop_balanced = [], []
+for cf in factors:
+    C = expert_capacity(T, k, N, cf)
+    drop_skewed.append(1 - dispatch_with_capacity(idx0, N, C).mean())
+    drop_balanced.append(1 - dispatch_with_capacity(idx1, N, C).mean())
+drop_skewed, drop_balanced = np.array(drop_skewed), np.array(drop_balanced)
+print("dropped fraction, skewed router:  ", np.round(drop_skewed, 3))
+print("dropped fraction, after balancing:", np.round(drop_balanced, 3))
+assert np.all(np.diff(drop_skewed) <= 0) and np.all(np.diff(drop_balanced) <= 0)   # 容量越大丢得越少
+assert np.all(drop_balanced <= drop_skewed + 1e-12)                                # 均衡后同样容量丢得更少
+assert drop_balanced[factors == 1.25][0] < 0.05 < drop_skewed[factors == 1.25][0]
+assert drop_skewed[0] >= 0.5 and drop_balanced[0] >= 0.5   # 总容量只有 kT 的一半：至少丢一半
+
+#| alt: 折线图：横轴是容量因子，纵轴是被丢弃的分配比例；偏斜的路由在容量因子 1.25 时仍丢掉三分之一以上的分配，偏置均衡后几乎不丢
+fig, ax = plt.subplots()
+ax.plot(factors, drop_skewed, "o-", label="skewed router")
+ax.plot(factors, drop_balanced, "s--", label="after bias updates")
+ax.set_xlabel("capacity factor")
+ax.set_ylabel("fraction of assignments dropped")
+ax.legend()
 plt.show()
 
 # %% [markdown]
 # ## 结论 {#moe-nb-conclusion}
 #
 # - Switch 辅助损失 $N\sum_i f_iP_i$ 在完全均衡时等于 1，路由偏斜时大于 1；
-# - 只靠符号更新的偏置（不进梯度、不改门控权重）就能把最大负载/平均负载从明显偏斜拉回接近 1。
+# - 只靠符号更新的偏置（不进梯度、不改门控权重）就能把最大负载/平均负载从明显偏斜拉回接近 1；
+# - 有容量上限时，负载越偏丢的 token 越多；均衡之后容量因子 1.25 就几乎不丢。

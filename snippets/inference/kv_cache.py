@@ -2,7 +2,7 @@
 import numpy as np
 
 GB = 10**9      # 厂商与论文常用的十进制 GB
-GiB = 2**30     # 操作系统与 nvidia-smi 显示的二进制 GiB
+GiB = 2**30     # 本站显存一律用二进制 GiB（nvidia-smi 显示的 MiB 也是二进制）
 
 
 # --8<-- [start:param_count]
@@ -21,17 +21,27 @@ def transformer_params(n_layers, d_model, vocab_size=0, d_ff=None, glu=False, ti
 
 
 # --8<-- [start:kv_cache]
+def _check_positive(**kw):
+    for name, v in kw.items():
+        if v <= 0:
+            raise ValueError(f"{name} must be positive, got {v}")
+
+
 def kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch=1, bytes_per_elem=2):
     """MHA / GQA / MQA 的 KV cache 字节数。
 
     2（K 和 V）x 层数 x KV 头数 x 每头维度 x 序列长度 x batch x 每元素字节数。
     MHA: n_kv_heads = n_heads；GQA: n_kv_heads = 组数；MQA: n_kv_heads = 1。
     """
+    _check_positive(n_layers=n_layers, n_kv_heads=n_kv_heads, head_dim=head_dim,
+                    seq_len=seq_len, batch=batch, bytes_per_elem=bytes_per_elem)
     return 2 * n_layers * n_kv_heads * head_dim * seq_len * batch * bytes_per_elem
 
 
 def mla_cache_bytes(n_layers, d_latent, d_rope, seq_len, batch=1, bytes_per_elem=2):
     """MLA（DeepSeek-V2/V3）每个 token 每层只缓存 c^KV（d_latent 维）与共享的 k^R（d_rope 维）。"""
+    _check_positive(n_layers=n_layers, d_latent=d_latent, seq_len=seq_len, batch=batch,
+                    bytes_per_elem=bytes_per_elem)
     return n_layers * (d_latent + d_rope) * seq_len * batch * bytes_per_elem
 # --8<-- [end:kv_cache]
 
@@ -51,18 +61,18 @@ def training_memory_bytes(n_params):
 def activation_bytes_per_layer(seq_len, batch, d_model, n_heads, recompute="none"):
     """Korthikanti et al. (2022) 的每层激活值字节数（fp16，无张量/序列并行）。
 
-    none:      34*s*b*h + 5*a*s^2*b
-    selective: 34*s*b*h            （只重算注意力里 s^2 大小的张量）
-    full:      2*s*b*h             （只存每层输入）
+    none:      34*s*b*d + 5*a*s^2*b
+    selective: 34*s*b*d            （只重算注意力里 s^2 大小的张量）
+    full:      2*s*b*d             （只存每层输入）
     """
-    s, b, h, a = seq_len, batch, d_model, n_heads
+    s, b, d, a = seq_len, batch, d_model, n_heads
     if recompute == "none":
-        return 34 * s * b * h + 5 * a * s * s * b
+        return 34 * s * b * d + 5 * a * s * s * b
     if recompute == "selective":
-        return 34 * s * b * h
+        return 34 * s * b * d
     if recompute == "full":
-        return 2 * s * b * h
-    raise ValueError(recompute)
+        return 2 * s * b * d
+    raise ValueError(f"recompute must be 'none', 'selective' or 'full', got {recompute!r}")
 # --8<-- [end:train_memory]
 
 
@@ -71,6 +81,23 @@ def arithmetic_intensity(n_tokens, n_params, bytes_per_param=2, extra_bytes=0):
     """一次前向的算术强度（FLOP/Byte）：2*N*n 次浮点运算 / 读一遍权重（+ 额外字节，如 KV cache）。"""
     flops = 2.0 * n_params * n_tokens
     return flops / (n_params * bytes_per_param + extra_bytes)
+
+
+def decode_intensity(batch, ctx, n_params, n_layers, n_heads, n_kv_heads, head_dim, bytes_per_elem=2):
+    """batch 条序列各解码 1 个 token、每条有 ctx 个历史 token 时的算术强度（FLOP/Byte）。
+
+    FLOPs：线性层 2N 加注意力 4·L·ctx·n_h·d_h（q·K 与 p·V），每条序列各一份；
+    字节：权重读一遍（所有序列共享）+ 每条序列读自己的 KV cache。
+    """
+    _check_positive(batch=batch, n_params=n_params, n_layers=n_layers, n_heads=n_heads,
+                    n_kv_heads=n_kv_heads, head_dim=head_dim, bytes_per_elem=bytes_per_elem)
+    if ctx < 0:
+        raise ValueError(f"context length must be >= 0, got {ctx}")
+    if n_heads % n_kv_heads:
+        raise ValueError(f"{n_kv_heads} KV heads do not divide {n_heads} query heads")
+    flops = batch * (2.0 * n_params + 4.0 * n_layers * ctx * n_heads * head_dim)
+    kv = 2.0 * n_layers * n_kv_heads * head_dim * ctx * bytes_per_elem
+    return flops / (n_params * bytes_per_elem + batch * kv)
 
 
 def attainable_flops(intensity, peak_flops, mem_bw):

@@ -47,9 +47,13 @@ def ffn_swiglu(x, W1, W3, W2):
     return (swish(x @ W1) * (x @ W3)) @ W2
 
 
-def llama_ffn_hidden(d, multiple_of=256):
+def llama_ffn_hidden(d, multiple_of=256, ffn_dim_multiplier=None):
     """LLaMA 的 FFN 隐层宽度：4d 的 2/3（参数量不变），
-    再向上取整到 multiple_of 的倍数。"""
+    Llama 2/3 可再乘 ffn_dim_multiplier，最后向上取整到 multiple_of 的倍数。"""
+    if d <= 0 or multiple_of <= 0:
+        raise ValueError(f"width d and multiple_of must be positive, got d={d}, multiple_of={multiple_of}")
     h = int(2 * (4 * d) / 3)
+    if ffn_dim_multiplier is not None:
+        h = int(ffn_dim_multiplier * h)
     return multiple_of * ((h + multiple_of - 1) // multiple_of)
 # --8<-- [end:ffn]

@@ -1,13 +1,7 @@
 """DeepSeek MLA（Multi-head Latent Attention）：参考实现、只缓存潜向量的吸收式解码。"""
 import numpy as np
 
-from snippets.llm.rope import apply_rope, rope_freqs
-
-
-def _softmax(z, axis=-1):
-    z = z - z.max(axis=axis, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=axis, keepdims=True)
+from snippets.llm.rope import rope_freqs
 
 
 def init_mla(rng, d=64, n_h=4, d_h=16, d_c=24, d_cq=32, d_r=8, base=10000.0):
@@ -23,6 +17,15 @@ def init_mla(rng, d=64, n_h=4, d_h=16, d_c=24, d_cq=32, d_r=8, base=10000.0):
 
 
 # --8<-- [start:reference]
+from snippets.llm.rope import apply_rope      # RoPE 的实现见长上下文专题
+
+
+def _softmax(z, axis=-1):
+    z = z - z.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
 def mla_reference(H, p):
     """训练 / prefill 视角：显式还原每个头的 K、V，再做因果注意力。H: (T, d)。"""
     T, n_h, d_h, d_r = H.shape[0], p["n_h"], p["d_h"], p["d_r"]
@@ -74,6 +77,27 @@ def mla_decode_step(h_t, t, cache, p, A, B):
 # --8<-- [start:cache-size]
 def kv_cache_elements(kind, n_h=128, d_h=128, groups=8, d_c=512, d_r=64):
     """每个 token、每层需要缓存的元素个数（默认取 DeepSeek-V2/V3 的维度）。"""
-    return {"MHA": 2 * n_h * d_h, "GQA": 2 * groups * d_h,
-            "MQA": 2 * d_h, "MLA": d_c + d_r}[kind]
+    sizes = {"MHA": 2 * n_h * d_h, "GQA": 2 * groups * d_h,
+             "MQA": 2 * d_h, "MLA": d_c + d_r}
+    if kind not in sizes:
+        raise ValueError(f"unknown attention kind {kind!r}; expected one of {sorted(sizes)}")
+    return sizes[kind]
 # --8<-- [end:cache-size]
+
+
+# --8<-- [start:flops]
+def mla_attention_flops(n_q, n_kv, mode, n_h=128, d_h=128, d_c=512, d_r=64):
+    """一层 MLA 注意力的矩阵乘 FLOPs（乘加算 2），n_q 个 query 看 n_kv 个缓存的潜向量。
+
+    只算两种做法不同的部分（q^C、k^R、W^O 等两边相同的投影不计）：
+    naive：把 n_kv 个 c^KV 升维成每头的 k^C、v^C，再做 192 维打分、128 维加权；
+    absorb：q 乘 W^UK 进潜空间，576 维打分、512 维加权，最后乘 W^UV 回到每头 128 维。
+    """
+    if mode == "naive":
+        up = 2 * n_kv * d_c * (2 * n_h * d_h)                  # k^C 与 v^C
+        return up + 2 * n_q * n_kv * n_h * (d_h + d_r) + 2 * n_q * n_kv * n_h * d_h
+    if mode == "absorb":
+        proj = 2 * n_q * n_h * d_h * d_c * 2                   # W^UK 吸收进 q，W^UV 作用在输出
+        return proj + 2 * n_q * n_kv * n_h * (d_c + d_r) + 2 * n_q * n_kv * n_h * d_c
+    raise ValueError(f"mode must be 'naive' or 'absorb', got {mode!r}")
+# --8<-- [end:flops]

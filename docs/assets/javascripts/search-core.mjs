@@ -33,6 +33,8 @@ const STOP_LATIN = new Set(["a", "an", "the", "of", "and", "or", "to", "in", "on
 const STOP_RE = new RegExp(STOP_CJK.sort((a, b) => b.length - a.length).join("|"), "g");
 const RUN = /([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]+)|([a-z0-9\u0370-\u03ff]+(?:[._+\-'’][a-z0-9\u0370-\u03ff]+)*)/g;
 const MODEL_NAME = /^([a-z]{3,})(\d+)$/;
+const VERSION = /^(v)(\d+)$/;                      // "v2" also reads as "2" ("FlashAttention-2")
+const CAMEL = /(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])/;
 
 export function normalize(text) {
   return String(text).normalize("NFKC").toLowerCase();
@@ -57,7 +59,9 @@ export const INTENT = new Set(["原理", "区别", "作用", "计算", "公式",
 export function terms(text, {unigrams = false} = {}) {
   const out = [];
   let prevWord = null, prevEnd = -1;
-  const norm = normalize(text);
+  const cased = String(text).normalize("NFKC");
+  const norm = cased.toLowerCase();
+  const sameLength = cased.length === norm.length;
   for (const m of norm.matchAll(RUN)) {
     if (m[1]) {
       prevWord = null;
@@ -80,15 +84,22 @@ export function terms(text, {unigrams = false} = {}) {
       if (STOP_LATIN.has(word)) { prevWord = null; continue; }
       out.push([word, 1]);
       if (GREEK_NAMES[word]) out.push([GREEK_NAMES[word], 1]);
-      const name = MODEL_NAME.exec(word);
+      const name = MODEL_NAME.exec(word) || VERSION.exec(word);
       if (name) out.push([name[1], 0.3], [name[2], 0.3]);
     } else {
       out.push([joined, 1]);
       for (const p of parts) if (!STOP_LATIN.has(p)) out.push([p, 0.5]);
     }
-    // "kv cache" is also "kvcache", "pre norm" also "prenorm": two short words with only a space between
-    if (prevWord && /^ +$/.test(norm.slice(prevEnd, m.index)) && prevWord.length <= 8 && joined.length <= 8) {
-      out.push([prevWord + joined, 0.5]);
+    // "FlashAttention" is also "flash" + "attention", "RMSNorm" also "rms" + "norm" (parts of 3+ letters)
+    if (sameLength) {
+      for (const part of cased.slice(m.index, m.index + word.length).split(/[._+\-'’]/)) {
+        const camel = part.split(CAMEL).filter((c) => c.length >= 3);
+        if (camel.length > 1) for (const c of camel) out.push([c.toLowerCase(), 0.5]);
+      }
+    }
+    // "kv cache" is also "kvcache", "flash attention" also "flashattention": adjacent words, one space apart
+    if (prevWord && /^ +$/.test(norm.slice(prevEnd, m.index)) && prevWord.length <= 10 && joined.length <= 12) {
+      out.push([prevWord + joined, 1]);
     }
     prevWord = joined;
     prevEnd = m.index + word.length;

@@ -58,16 +58,20 @@ const docs = [];
 input.docs.forEach((doc, id) => {
   const fields = fieldsOf(doc);
   const tf = new Map();
+  const counted = [0, 0, 0, 0, 0];
   fields.forEach((text, f) => {
-    const list = terms(text, {unigrams: f === 0});
-    lens.push(list.length);
-    sums[f] += list.length;
-    for (const [term] of list) {
+    for (const [term, weight] of terms(text, {unigrams: f === 0})) {
+      // a heading names "FlashAttention-3", not "FlashAttention": the parts and splits of a Latin word
+      // in a heading, breadcrumb or answer count as meta, so an exact word in a heading ranks first
+      const g = weight < 1 && f <= 2 && isLatin(term) ? 3 : f;
       const counts = tf.get(term) || [0, 0, 0, 0, 0];
-      counts[f]++;
+      counts[g]++;
+      counted[g]++;
       tf.set(term, counts);
     }
   });
+  lens.push(...counted);
+  counted.forEach((c, f) => { sums[f] += c; });
   for (const [term, counts] of tf) {
     const packed = counts.reduce((acc, c, f) => acc | (Math.min(c, 15) << (4 * f)), 0);
     if (!postings.has(term)) postings.set(term, []);

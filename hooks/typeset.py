@@ -36,6 +36,8 @@ CACHE_DIR = ROOT / ".cache" / "mathjax"
 CSS_URI = "assets/stylesheets/mathjax.css"
 MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")
+PAIR = re.compile(r'<mjx-c class="(mjx-c[0-9A-F]+)(?: (TEX-[A-Z0-9]+))?"')
+VARIANT = re.compile(r"\.(TEX-[A-Z0-9]+)\b")
 WIDE_GLYPHS = 18  # about the width of a 375 px screen at the body font size
 VERSION = hashlib.sha256((HOOKS / "typeset.js").read_bytes()).hexdigest()[:16]
 
@@ -144,11 +146,17 @@ def css_rules(css: str):
             start = i + 1
 
 
-def used_stylesheet(css: str, glyphs: set[str]) -> str:
-    """The rules of `css` that do not style a glyph outside `glyphs`, minified."""
+def used_stylesheet(css: str, glyphs: set[str], pairs: set[tuple[str, str]] | None = None) -> str:
+    """The rules of `css` that do not style a glyph outside `glyphs` (nor, given `pairs`, a glyph in a
+    font variant the site never uses: `mjx-c.mjx-c41.TEX-FR` is kept only if a Fraktur A is drawn),
+    minified."""
     out = []
     for selector, body in css_rules(css):
-        if all(g in glyphs for g in GLYPH.findall(selector)):
+        used = GLYPH.findall(selector)
+        variants = VARIANT.findall(selector) if used else []
+        if pairs is not None and variants and not all((g, v) in pairs for g in used for v in variants):
+            continue
+        if all(g in glyphs for g in used):
             body = " ".join(body.split())
             if selector == "@font-face":
                 body += " font-display: swap;"  # show the text while a math font loads
@@ -156,8 +164,12 @@ def used_stylesheet(css: str, glyphs: set[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+_pairs: set[tuple[str, str]] = set()
+
+
 def on_pre_build(config):
     _glyphs.clear()
+    _pairs.clear()
 
 
 def on_page_content(content: str, page: Page, config, files):
@@ -185,6 +197,7 @@ def on_page_content(content: str, page: Page, config, files):
     page.meta["_has_math"] = True
     for out, _error in rendered:
         _glyphs.update(GLYPH.findall(out))
+        _pairs.update((g, v) for g, v in PAIR.findall(out) if v)
     return "".join(pieces)
 
 
@@ -196,8 +209,89 @@ def on_post_page(output: str, page: Page, config):
     return output.replace("</head>", link + "\n</head>", 1)
 
 
+CONTENT = re.compile(r'content:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def css_string(raw: str) -> str:
+    """The text of a CSS string literal: "\\2212" is U+2212, "\\"" a quote."""
+    return re.sub(r"\\([0-9A-Fa-f]{1,6}) ?|\\(.)",
+                  lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), raw)
+
+
+FONT_FACE = re.compile(r'font-family:\s*([\w-]+);\s*src:\s*url\("([^"]+\.woff)"\)')
+FAMILY = re.compile(r"font-family:\s*MJXZERO,\s*([\w-]+)")
+
+
+def font_codepoints(css: str) -> dict[str, set[int]]:
+    """{font url: characters drawn in it} from a pruned stylesheet. A glyph rule with a variant class
+    (`mjx-c.mjx-c1D44E.TEX-I::before`) draws in that variant's family; one without draws in the family of
+    the element it sits in, so its character goes to every family; stretchy pieces likewise."""
+    family_of = {}  # TEX-I -> MJXTEX-I
+    urls = {}       # MJXTEX-I -> url
+    contents: list[tuple[str | None, str]] = []
+    for selector, body in css_rules(css):
+        if selector == "@font-face":
+            m = FONT_FACE.search(body)
+            if m:
+                urls[m.group(1)] = m.group(2)
+            continue
+        fam = FAMILY.search(body)
+        if fam and re.fullmatch(r"\.(TEX-[A-Z0-9]+|MJX-TEX)", selector):
+            family_of[selector[1:]] = fam.group(1)
+        content = CONTENT.search(body)
+        if content:
+            variants = VARIANT.findall(selector)
+            contents.append((variants[0] if variants else None, css_string(content.group(1))))
+    out: dict[str, set[int]] = {url: set() for url in urls.values()}
+    for variant, text in contents:
+        targets = [urls.get(family_of.get(variant, ""))] if variant else list(urls.values())
+        for url in targets:
+            if url:
+                out[url].update(ord(ch) for ch in text)
+    return out
+
+
+def subset_fonts(css: str, site_dir: Path) -> dict[str, tuple[int, int]]:
+    """Cut each math font down to the characters the site draws in it (fonttools), so a reader downloads
+    a few KiB per font instead of the whole font. Returns {font: (bytes before, after)}; results are
+    cached by font and character set."""
+    import logging
+
+    from fontTools import subset
+
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    css_dir = (site_dir / CSS_URI).parent
+    sizes = {}
+    for url, chars in sorted(font_codepoints(css).items()):
+        font = (css_dir / url).resolve()
+        if not font.is_file():
+            raise PluginError(f"{CSS_URI}: the math font {url} is missing from the site")
+        codepoints = sorted(chars)
+        original = font.read_bytes()
+        key = hashlib.sha256(original + json.dumps(codepoints).encode()).hexdigest()[:24]
+        cached = CACHE_DIR / "fonts" / f"{key}.woff"
+        if not cached.is_file():
+            options = subset.Options()
+            options.flavor = "woff"
+            options.layout_features = ["*"]
+            options.notdef_outline = True
+            options.drop_tables += ["FFTM"]
+            tt = subset.load_font(str(font), options)
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(unicodes=codepoints)
+            subsetter.subset(tt)
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            subset.save_font(tt, str(cached.with_suffix(".tmp")), options)
+            cached.with_suffix(".tmp").replace(cached)
+        font.write_bytes(cached.read_bytes())
+        sizes[font.name] = (len(original), font.stat().st_size)
+    return sizes
+
+
 def on_post_build(config):
     typesetter().save()
     target = Path(config["site_dir"]) / CSS_URI
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(used_stylesheet(full_stylesheet(), _glyphs), encoding="utf-8")
+    css = used_stylesheet(full_stylesheet(), _glyphs, _pairs)
+    target.write_text(css, encoding="utf-8")
+    subset_fonts(css, Path(config["site_dir"]))

@@ -11,9 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-# Canonical URLs of the test build live under a sub-path, as on GitHub Pages (/<repo>/).
+# The test build is the deployed configuration: canonical URLs under a sub-path, as on GitHub Pages
+# (/<repo>/), and a repository link, as the Pages workflow sets REPO_URL.
 TEST_SITE_URL = "http://127.0.0.1:8000/bagu/"
 PREFIX = "/bagu/"
+TEST_REPO_URL = "https://github.com/bagu-notes/bagu"
 
 
 def load_hook(name: str):
@@ -27,7 +29,8 @@ def load_hook(name: str):
 
 
 def mkdocs_build(root: Path, site_dir: Path, env_extra: dict | None = None, check: bool = True):
-    env = dict(os.environ, SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1", **(env_extra or {}))
+    env = dict(os.environ, SITE_URL=TEST_SITE_URL, REPO_URL=TEST_REPO_URL, NO_MKDOCS_2_WARNING="1",
+               **(env_extra or {}))
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
         cwd=root, env=env, capture_output=True, text=True,

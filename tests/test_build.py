@@ -362,3 +362,60 @@ def test_topic_indexes_list_every_question_and_notebook_of_their_topic(site):
                 if f"{stem}/#{h2['id']}" not in links:
                     problems.append(f"docs/{topic}/index.md: question {stem}.md#{h2['id']} is not listed")
     assert not problems, "\n".join(problems)
+
+
+def test_the_repository_link_is_a_plain_link(site):
+    """With REPO_URL set (the Pages workflow sets it) every page links the repository, without the
+    data-md-component that makes Material's bundle query api.github.com."""
+    from conftest import TEST_REPO_URL
+
+    for path in html_pages(site)[:5] + [site / "index.html"]:
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        links = soup.select("a.md-source")
+        assert links and all(a["href"] == TEST_REPO_URL for a in links), path
+        assert not soup.select('[data-md-component="source"]'), f"{path}: repository facts would be fetched"
+
+
+def test_subset_math_fonts_still_have_every_glyph_the_pages_draw(site):
+    """hooks/typeset.py cuts the math fonts down to the characters the site draws. For every character
+    element of every page, the font its variant class selects must still contain the glyph."""
+    from fontTools.ttLib import TTFont
+
+    hook = load_hook("typeset")
+    css = (site / hook.CSS_URI).read_text(encoding="utf-8")
+    pair_content, plain_content, family_of, urls = {}, {}, {}, {}
+    for selector, body in hook.css_rules(css):
+        if selector == "@font-face":
+            m = hook.FONT_FACE.search(body)
+            if m:
+                urls[m.group(1)] = m.group(2)
+            continue
+        fam = hook.FAMILY.search(body)
+        if fam and re.fullmatch(r"\.(TEX-[A-Z0-9]+|MJX-TEX)", selector):
+            family_of[selector[1:]] = fam.group(1)
+        content = hook.CONTENT.search(body)
+        m = re.fullmatch(r"mjx-c\.(mjx-c[0-9A-F]+)(?:\.(TEX-[A-Z0-9]+))?::before", selector)
+        if content and m:
+            target = pair_content if m.group(2) else plain_content
+            target[(m.group(1), m.group(2)) if m.group(2) else m.group(1)] = hook.css_string(content.group(1))
+    cmaps = {}
+
+    def cmap(family):
+        url = urls[family]
+        if url not in cmaps:
+            cmaps[url] = set(TTFont(str((site / hook.CSS_URI).parent / url)).getBestCmap())
+        return cmaps[url]
+
+    problems = set()
+    for path in html_pages(site):
+        for glyph, variant in set(hook.PAIR.findall(path.read_text(encoding="utf-8"))):
+            text = pair_content.get((glyph, variant)) or plain_content.get(glyph)
+            if text is None:
+                problems.add(f"{glyph} {variant}: no glyph rule in {hook.CSS_URI}")
+                continue
+            family = family_of[variant or "MJX-TEX"]
+            missing = [ch for ch in text if ord(ch) not in cmap(family)]
+            if missing:
+                problems.add(f"{page_url(site, path)}: {glyph} {variant or ''} draws {missing} with {family}, "
+                             "which the subset font lacks")
+    assert not problems, "\n".join(sorted(problems)[:20])

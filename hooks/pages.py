@@ -31,6 +31,7 @@ ID_FORMAT = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 
 _seen_ids: dict[str, str] = {}
+_tags: dict[str, tuple[str, str]] = {}  # lower-cased tag -> (tag as written, page)
 _dates: dict[str, str] = {}
 
 
@@ -177,8 +178,21 @@ def title_problems(page: Page, markdown: str) -> list[str]:
     return []
 
 
+def tag_problems(page: Page) -> list[str]:
+    """Two spellings of one tag ("Embedding" / "embedding") make two entries with one id on the tags page."""
+    problems = []
+    for tag in page.meta.get("tags") or []:
+        tag = str(tag)
+        first = _tags.setdefault(tag.lower(), (tag, page.file.src_uri))
+        if first[0] != tag:
+            problems.append(f"docs/{page.file.src_uri}:1: tag {tag!r} differs only in case from {first[0]!r} "
+                            f"(docs/{first[1]}); write it one way")
+    return problems
+
+
 def on_pre_build(config):
     _seen_ids.clear()
+    _tags.clear()
     _dates.clear()
     _dates.update(_git_dates())
     problems = [p for path in sorted(SNIPPETS.rglob("*.py")) for p in snippet_section_problems(path)]
@@ -299,7 +313,8 @@ def on_page_markdown(markdown: str, page: Page, config, files):
     error = front_matter_error(page, markdown)
     if error:
         raise PluginError(error)
-    problems = check_headings(page, markdown) + title_problems(page, markdown) + include_problems(page, markdown)
+    problems = (check_headings(page, markdown) + title_problems(page, markdown) + include_problems(page, markdown)
+                + tag_problems(page))
     if not page.meta.get("description"):
         problems.append(f"docs/{page.file.src_uri}:1: front matter has no 'description'")
     if problems:

@@ -1,8 +1,9 @@
-"""Serve MathJax and Mermaid from the site itself.
+"""Serve MathJax from the site itself, and locate Mermaid for the build.
 
-MathJax 3.2.2 comes from the PyPI package ``django-static-mathjax`` (only files, Apache-2.0), Mermaid from
-npm (``package-lock.json``). Both are added to the build as generated files under ``assets/vendor/``;
-nothing is copied into git and no page requests a third-party host.
+MathJax 3.2.2 comes from the PyPI package ``django-static-mathjax`` (only files, Apache-2.0) and is added to
+the build as generated files under ``assets/vendor/`` (the client loader only needs it for a formula left
+untypeset). Mermaid comes from npm (``package-lock.json``); hooks/mermaid.py renders every diagram at build,
+so the site ships none of it. Nothing is copied into git and no page requests a third-party host.
 """
 
 from __future__ import annotations
@@ -50,11 +51,6 @@ def vendor_files() -> list[tuple[str, Path]]:
         rel = path.relative_to(es5).as_posix()
         if path.is_file() and rel.startswith(MATHJAX_KEEP) and not rel.endswith(".map"):
             out.append((f"assets/vendor/mathjax/{rel}", path))
-    mermaid_version()
-    entry = MERMAID_DIST / "mermaid.esm.min.mjs"
-    out.append(("assets/vendor/mermaid/mermaid.esm.min.mjs", entry))
-    for path in sorted((MERMAID_DIST / "chunks" / "mermaid.esm.min").glob("*.mjs")):
-        out.append((f"assets/vendor/mermaid/chunks/mermaid.esm.min/{path.name}", path))
     return out
 
 

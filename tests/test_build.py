@@ -90,13 +90,30 @@ def test_own_assets_and_config_name_no_third_party_host():
     assert not problems, "\n".join(problems)
 
 
-def test_mathjax_and_mermaid_are_self_hosted(site):
+def test_mathjax_is_self_hosted_and_mermaid_is_not_shipped(site):
     assert (site / "assets/vendor/mathjax/tex-chtml.js").is_file()
     fonts = list((site / "assets/vendor/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
     assert len(fonts) > 10
-    assert (site / "assets/vendor/mermaid/mermaid.esm.min.mjs").is_file()
-    chunks = list((site / "assets/vendor/mermaid/chunks/mermaid.esm.min").glob("*.mjs"))
-    assert len(chunks) > 20
+    # diagrams are rendered at build (hooks/mermaid.py): no page needs Mermaid's 224+ KiB bundle
+    assert not list(site.rglob("mermaid*.mjs")) and not list(site.rglob("mermaid*.js"))
+
+
+def test_every_diagram_is_rendered_at_build_in_both_palettes(site):
+    problems = []
+    for path in html_pages(site):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for d in soup.select("article .mermaid-diagram"):
+            where = f"{page_url(site, path)} diagram {d.get('data-diagram')}"
+            light, dark = d.select(".mermaid-light > svg"), d.select(".mermaid-dark > svg")
+            if d.get("data-rendered") != "build" or len(light) != 1 or len(dark) != 1:
+                problems.append(f"{where}: not rendered in both palettes")
+            if not d.get("aria-label") or not d.select("button.diagram-zoom"):
+                problems.append(f"{where}: no accessible name or zoom button")
+        ids = [el["id"] for el in soup.select("[id]")]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            problems.append(f"{page_url(site, path)}: repeated ids {dup[:5]}")
+    assert not problems, "\n".join(problems[:20])
 
 
 def search_index(site: Path) -> tuple[dict, list, dict]:

@@ -204,3 +204,14 @@ def test_notebook_output_shows_a_traceback_it_did_not_raise(project):
 def test_topic_list_names_a_page_of_another_topic(project):
     edit(project / "docs/normalization/index.md", "<!-- bagu:questions -->", "<!-- bagu:questions softmax.md -->")
     assert_fails(build(project), r"docs/normalization/index\.md: bagu:questions names \['softmax\.md'\]")
+
+
+def test_tags_that_differ_only_in_case(project):
+    edit(project / PAGE, "tags: [归一化,", "tags: [归一化, transformer,")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:1: tag 'transformer' differs only in case "
+                 r"from 'Transformer'")
+
+
+def test_invalid_mermaid_diagram(project):
+    append(project / PAGE, "\n```mermaid\nflowchart TD\n  a[开始 --> \n```\n")
+    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+: Mermaid cannot render this diagram")

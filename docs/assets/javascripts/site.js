@@ -1,5 +1,6 @@
-/* Site behaviour on top of Material: self-hosted MathJax and Mermaid loaded on demand,
-   copy-link buttons on every answer, the "隐藏答案" self-test mode, and anchor redirects.
+/* Site behaviour on top of Material: the zoom view of diagrams and figures, copy-link buttons on every
+   answer, the "隐藏答案" self-test mode, search loaded on first use, anchor redirects, and MathJax loaded
+   only for a formula left untypeset (none in a normal build).
    Per-page work hangs on Material's document$ observable, so it would also follow instant navigation
    (off: see the README's performance notes). */
 (function () {
@@ -41,49 +42,88 @@
     }).catch(function (err) { console.warn("MathJax:", err); });
   }
 
-  /* ---- Mermaid ------------------------------------------------------------------------------ */
-  var mermaidLoading = null;
-  var diagramCount = 0;
+  /* ---- Palette: the one color-scheme meta (overrides/main.html) follows the reader's toggle ---- */
   function dark() { return document.body.getAttribute("data-md-color-scheme") === "slate"; }
-  function loadMermaid() {
-    if (!mermaidLoading) {
-      mermaidLoading = import(vendor("mermaid/mermaid.esm.min.mjs")).then(function (m) { return m.default; });
-    }
-    return mermaidLoading;
-  }
-  function renderDiagram(el) {
-    if (!el.dataset.source) el.dataset.source = el.textContent;
-    return loadMermaid().then(function (mermaid) {
-      mermaid.initialize({startOnLoad: false, theme: dark() ? "dark" : "default", securityLevel: "strict",
-                          fontFamily: getComputedStyle(document.body).fontFamily});
-      return mermaid.render("mermaid-" + (++diagramCount), el.dataset.source);
-    }).then(function (out) {
-      el.innerHTML = out.svg;
-      el.setAttribute("data-rendered", dark() ? "dark" : "light");
-    }).catch(function (err) {
-      el.setAttribute("data-rendered", "error");
-      console.error("Mermaid:", err);
-    });
-  }
-  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
-    entries.forEach(function (entry) {
-      if (entry.isIntersecting) { observer.unobserve(entry.target); renderDiagram(entry.target); }
-    });
-  }, {rootMargin: "600px 0px"}) : null;
-  function diagrams() {
-    document.querySelectorAll(".mermaid-diagram:not([data-rendered])").forEach(function (el) {
-      if (observer) observer.observe(el); else renderDiagram(el);
-    });
-  }
   new MutationObserver(function () {
-    var scheme = dark() ? "dark" : "light";
-    // the one color-scheme meta (overrides/main.html) follows the palette, for the browser's own UI
     var meta = document.querySelector('meta[name="color-scheme"]');
+    var scheme = dark() ? "dark" : "light";
     if (meta && meta.content !== scheme) meta.content = scheme;
-    document.querySelectorAll(".mermaid-diagram[data-rendered]").forEach(function (el) {
-      if (el.getAttribute("data-rendered") !== scheme) renderDiagram(el);
-    });
   }).observe(document.body, {attributes: true, attributeFilter: ["data-md-color-scheme"]});
+
+  /* ---- Zoom view: diagrams (rendered at build, hooks/mermaid.py) and notebook figures at their natural
+     size, scrollable, for text a phone shrinks below reading size ---------------------------------- */
+  var zoom = null;
+  function zoomDialog() {
+    if (zoom) return zoom;
+    zoom = document.createElement("dialog");
+    zoom.className = "bagu-zoom";
+    zoom.setAttribute("aria-label", "放大查看");
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "bagu-zoom__close md-button";
+    close.textContent = "关闭";
+    close.addEventListener("click", function () { zoom.close(); });
+    var body = document.createElement("div");
+    body.className = "bagu-zoom__body";
+    body.tabIndex = 0;
+    zoom.append(close, body);
+    zoom.addEventListener("click", function (ev) { if (ev.target === zoom) zoom.close(); });
+    document.body.appendChild(zoom);
+    return zoom;
+  }
+  function openZoom(node, label) {
+    var dialog = zoomDialog();
+    var body = dialog.querySelector(".bagu-zoom__body");
+    body.replaceChildren(node);
+    body.setAttribute("aria-label", label || "放大的图");
+    dialog.showModal();
+    body.focus();
+  }
+  function zoomables() {
+    document.querySelectorAll(".md-typeset .mermaid-diagram[data-diagram] .diagram-zoom:not([data-bound])").forEach(function (btn) {
+      btn.setAttribute("data-bound", "1");
+      btn.addEventListener("click", function () {
+        var figure = btn.closest(".mermaid-diagram");
+        var svg = figure.querySelector(dark() ? ".mermaid-dark svg" : ".mermaid-light svg");
+        var copy = svg.cloneNode(true);
+        var box = (svg.getAttribute("viewBox") || "").split(/\s+/).map(Number);
+        copy.removeAttribute("style");
+        copy.setAttribute("width", String(Math.ceil(box[2] || svg.getBoundingClientRect().width)));
+        copy.setAttribute("height", String(Math.ceil(box[3] || svg.getBoundingClientRect().height)));
+        // ids must stay unique in the document: the copy's are suffixed (its styles use the svg's own id)
+        copy.querySelectorAll("[id]").forEach(function (el) { el.id += "-zoom"; });
+        copy.id += "-zoom";
+        var style = copy.querySelector("style");
+        if (style) style.textContent = style.textContent.split("#" + svg.id).join("#" + copy.id);
+        copy.querySelectorAll("[marker-end],[marker-start]").forEach(function (el) {
+          ["marker-end", "marker-start"].forEach(function (a) {
+            var v = el.getAttribute(a);
+            if (v) el.setAttribute(a, v.replace(/#([^)]+)\)/, "#$1-zoom)"));
+          });
+        });
+        openZoom(copy, figure.getAttribute("aria-label"));
+      });
+    });
+    document.querySelectorAll(".md-typeset img.nb-figure:not([data-bound])").forEach(function (img) {
+      img.setAttribute("data-bound", "1");
+      img.setAttribute("tabindex", "0");
+      img.setAttribute("role", "button");
+      img.setAttribute("aria-haspopup", "dialog");
+      img.title = "点击放大";
+      function open() {
+        var big = document.createElement("img");
+        big.src = img.currentSrc || img.src;
+        big.alt = img.alt;
+        big.className = "bagu-zoom__img";
+        big.width = img.naturalWidth || img.width;
+        openZoom(big, img.alt);
+      }
+      img.addEventListener("click", open);
+      img.addEventListener("keydown", function (ev) {
+        if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); open(); }
+      });
+    });
+  }
 
   /* ---- Copy link to an answer --------------------------------------------------------------- */
   function pageUrl() {
@@ -244,7 +284,7 @@
     copyLinks();
     applyQuiz();
     typeset();
-    diagrams();
+    zoomables();
   }
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(onPage);

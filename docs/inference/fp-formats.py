@@ -15,7 +15,7 @@
 # # fp16、bf16、fp32、FP8、FP4 的范围与精度
 #
 # 对应问题：[INT8 量化与反量化怎么做？FP16/BF16 有什么区别？](compression.md#quantization-int8)、
-# [FP8 训练怎么做？](compression.md#fp8-training)、[QLoRA 的 NF4](compression.md#dequantization-qlora)
+# [FP8 训练用哪种格式？](compression.md#fp8-formats-training)、[QLoRA 的 NF4](compression.md#dequantization-qlora)
 #
 # ## 三种格式的关键数字 {#key-numbers}
 #

@@ -15,7 +15,7 @@
 # # 量化：int8 仿射量化、分组、块缩放与 W4A16
 #
 # 对应问题：[INT8 量化与反量化怎么做？](compression.md#quantization-int8)、[per-channel 和 per-group 量化有什么区别？](compression.md#per-channel-per-group)、
-# [FP8 训练怎么做？](compression.md#fp8-training)、[MXFP4 和 NVFP4 有什么区别？](compression.md#mxfp4-nvfp4)、
+# [FP8 训练用哪种格式？](compression.md#fp8-formats-training)、[MXFP4 和 NVFP4 有什么区别？](compression.md#mxfp4-nvfp4)、
 # [只量化权重什么时候有用](compression.md#quantization-methods)
 #
 # ## 一个手算例子 {#worked-example}

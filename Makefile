@@ -28,7 +28,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned requirements
+setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned requirements (and Debian Chromium: diagrams are rendered at build)
+	@tools/ensure-chromium.sh
 
 serve: setup ## Build and serve the site at http://127.0.0.1:8000 with live reload
 	@$(BIN)/python tools/portcheck.py 127.0.0.1 $(PORT)
@@ -38,14 +39,12 @@ build: setup ## Build the site into site/ (strict: any warning fails)
 	$(BIN)/mkdocs build --strict
 
 test: setup ## Run every test (build, content, snippets, notebooks, browser, faults, workflows)
-	@tools/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 test-fast: setup ## Run the tests that need no browser and no fault builds
 	$(BIN)/python -m pytest -m "not browser and not faults"
 
 bench: setup ## Print build-speed, page-weight, Lighthouse and latency figures (medians of runs)
-	@tools/ensure-chromium.sh
 	$(BIN)/python tools/bench.py
 
 links: setup ## List each page's external references (needs no network)

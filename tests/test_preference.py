@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from snippets.alignment.dpo import dpo_loss, reward_model_loss, log_sigmoid
-from snippets.alignment.reward import (check_pairs, ranking_to_pairs, bt_margin_loss, bt_soft_loss, fit_bradley_terry,
+from snippets.alignment.reward import (check_pairs, ranking_to_pairs, plackett_luce_logprob, bt_margin_loss, bt_soft_loss, fit_bradley_terry,
                                        best_of_n_kl_bound, best_of_n_policy, gao_bon, gao_rl)
 from snippets.alignment.preference import (log_softmax, kl_optimal_policy, implicit_reward, dpo_tabular, ipo_loss,
                                            simpo_loss, orpo_loss, kto_loss)
@@ -79,6 +79,26 @@ def test_bt_fit_recovers_rewards_up_to_shift():
         fit_bradley_terry(3, [0, 3], [1, 2])
 
 
+def test_plackett_luce_normalised_and_reduces_to_bt():
+    import itertools
+    from snippets.alignment.dpo import bt_prob
+    rng = np.random.default_rng(12)
+    r = rng.normal(size=4)
+    total = sum(np.exp(plackett_luce_logprob(r, perm)) for perm in itertools.permutations(range(4)))
+    assert total == pytest.approx(1.0)                          # 4! 种排序的概率之和为 1
+    assert np.exp(plackett_luce_logprob(r[:2], [0, 1])) == pytest.approx(bt_prob(r[0], r[1]))   # K = 2 就是 BT
+    assert plackett_luce_logprob(r + 7.0, [2, 0, 3, 1]) == pytest.approx(plackett_luce_logprob(r, [2, 0, 3, 1]))
+    with pytest.raises(ValueError, match="permutation"):
+        plackett_luce_logprob(r, [0, 1, 1, 2])
+
+
+def test_bt_reward_gap_units():
+    from snippets.alignment.dpo import bt_prob
+    assert bt_prob(1.0, 0.0) == pytest.approx(0.7311, abs=1e-4)    # 分差 1 ↔ 73.1%
+    # Elo：P = 1 / (1 + 10^{-(R_w - R_l)/400})，即 BT 的奖励 r = R·ln10/400
+    assert bt_prob(400 * np.log(10) / 400, 0.0) == pytest.approx(1 / (1 + 10 ** -1))
+
+
 # ---------- Best-of-n 与 Gao et al. 的函数形式 ----------
 
 def test_best_of_n_kl_matches_closed_form_and_is_upper_bound():
@@ -94,6 +114,7 @@ def test_best_of_n_kl_matches_closed_form_and_is_upper_bound():
     assert q.sum() == pytest.approx(1.0)
     assert np.sum(q * np.log(q / p)) < best_of_n_kl_bound(8)
     assert best_of_n_kl_bound(1) == 0.0
+    assert np.allclose(best_of_n_kl_bound([4, 16, 64, 256]), [0.636, 1.835, 3.175, 4.549], atol=1e-3)
     with pytest.raises(ValueError, match="distinct"):
         best_of_n_policy(np.ones(3) / 3, np.array([1.0, 1.0, 2.0]), 2)
 

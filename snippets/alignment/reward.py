@@ -26,6 +26,19 @@ def ranking_to_pairs(ranking):
 # --8<-- [end:pairs]
 
 
+# --8<-- [start:plackett_luce]
+def plackett_luce_logprob(scores, ranking):
+    """Plackett–Luce：依次从剩下的回答里按 softmax(r) 选出最好的，log P(排序) = Σ_k [r_(k) - log Σ_{j≥k} e^{r_(j)}]。"""
+    r = np.asarray(scores, dtype=np.float64)
+    rk = np.asarray(ranking)
+    if rk.ndim != 1 or sorted(rk.tolist()) != list(range(len(r))):
+        raise ValueError(f"ranking must be a permutation of 0..{len(r) - 1}, got {rk.tolist()}")
+    s = r[rk]
+    tail = np.logaddexp.accumulate(s[::-1])[::-1]        # log Σ_{j≥k} e^{s_j}
+    return float(np.sum(s - tail))
+# --8<-- [end:plackett_luce]
+
+
 # --8<-- [start:bt_losses]
 def bt_margin_loss(r_w, r_l, margin=0.0):
     """Llama 2 式 margin：-log σ(r_w - r_l - m)，偏好越强 m 越大，要求分差至少拉开 m。"""

@@ -317,3 +317,97 @@ def test_group_mean_baseline_includes_own_reward_shrinks_by_g_minus_1_over_g():
 def test_probability_hard_question_gets_a_success():
     for G, expected in ((8, 0.3366), (64, 0.9625)):
         assert 1 - 0.95 ** G == pytest.approx(expected, abs=1e-4)
+
+
+# ---------- GAE 与 λ-return、RLHF 的逐 token 奖励、critic 损失、显存 ----------
+
+from snippets.alignment.ppo import (n_step_advantages, lambda_weighted_advantage, rlhf_token_rewards, value_loss,
+                                    ppo_rlhf_memory_gb)
+
+
+@pytest.mark.parametrize("gamma,lam", [(1.0, 0.95), (0.9, 0.5), (0.99, 0.0), (0.97, 1.0), (0.0, 0.7)])
+def test_gae_recursion_equals_lambda_weighted_n_step_advantages(gamma, lam):
+    rng = np.random.default_rng(8)
+    T = 9
+    r, v = rng.normal(size=T), np.append(rng.normal(size=T), 0.0)
+    assert np.allclose(gae(r, v, gamma, lam), lambda_weighted_advantage(r, v, gamma, lam))
+
+
+def test_n_step_advantages_endpoints():
+    rng = np.random.default_rng(9)
+    T, gamma = 6, 0.9
+    r, v = rng.normal(size=T), np.append(rng.normal(size=T), 0.0)
+    A = n_step_advantages(r, v, gamma)
+    delta = r + gamma * v[1:] - v[:-1]
+    assert np.allclose(A[:, 0], delta)                                     # n=1：TD 误差
+    mc = np.array([sum(gamma ** l * r[t + l] for l in range(T - t)) for t in range(T)]) - v[:-1]
+    assert np.allclose(A[:, -1], mc)                                       # n ≥ T-t：蒙特卡洛
+    # GAE 权重 (1-λ)λ^{n-1} 加上尾部 λ^{m-1} 之和为 1：常数优势被原样保留
+    assert np.allclose(lambda_weighted_advantage(np.zeros(T), np.zeros(T + 1) + 0.0, gamma, 0.8), 0.0)
+
+
+def test_gae_rejects_bad_discount():
+    with pytest.raises(ValueError, match="gamma must be in \\[0, 1\\]"):
+        gae(np.zeros(3), np.zeros(4), gamma=1.5)
+    with pytest.raises(ValueError, match="lam must be in \\[0, 1\\]"):
+        gae(np.zeros(3), np.zeros(4), lam=-0.1)
+    with pytest.raises(ValueError, match="lam must be in \\[0, 1\\]"):
+        lambda_weighted_advantage(np.zeros(3), np.zeros(4), lam=2.0)
+    with pytest.raises(ValueError, match="1-D"):
+        gae(np.zeros((2, 3)), np.zeros(4))
+
+
+def test_rlhf_token_rewards_score_on_last_token_and_kl_sum():
+    rng = np.random.default_rng(10)
+    B, T, beta = 3, 6, 0.05
+    mask = np.array([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 0, 0, 0, 0, 0]], dtype=float)
+    lp, lr = -rng.uniform(0.1, 3, (B, T)), -rng.uniform(0.1, 3, (B, T))
+    score = np.array([1.5, -0.5, 2.0])
+    r = rlhf_token_rewards(score, lp, lr, mask, beta)
+    # 整条回答的奖励和 = RM 分数 - β·Σ_t (log π - log π_ref)，padding 位置为 0
+    assert np.allclose(r.sum(1), score - beta * ((lp - lr) * mask).sum(1))
+    assert np.all(r[mask == 0] == 0)
+    assert r[1, 2] == pytest.approx(score[1] - beta * (lp[1, 2] - lr[1, 2]))  # 分数在第 3 个 token 上
+    assert np.allclose(rlhf_token_rewards(score, lp, lr, mask, 0.0).sum(1), score)
+
+
+def test_rlhf_token_rewards_bad_shapes():
+    m = np.ones((2, 4))
+    with pytest.raises(ValueError, match="rm_score needs one scalar per sequence"):
+        rlhf_token_rewards(np.zeros((2, 4)), m, m, m)
+    with pytest.raises(ValueError, match="share one \\(B, T\\) shape"):
+        rlhf_token_rewards(np.zeros(2), m, m[:, :3], m)
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        rlhf_token_rewards(np.zeros(2), m, m, m, beta=-0.1)
+    with pytest.raises(ValueError, match="at least one response token"):
+        rlhf_token_rewards(np.zeros(2), m, m, np.array([[1, 1, 0, 0], [0, 0, 0, 0]]))
+
+
+def test_value_loss_clipping_is_pessimistic_and_stops_gradient():
+    rng = np.random.default_rng(11)
+    v_old, R = rng.normal(size=200), rng.normal(size=200)
+    v_new = v_old + rng.normal(0, 0.5, 200)
+    plain, clipped = value_loss(v_new, v_old, R), value_loss(v_new, v_old, R, clip_range=0.2)
+    assert clipped >= plain                                    # max(·,·) 是上界
+    assert value_loss(v_old, v_old, R, 0.2) == pytest.approx(value_loss(v_old, v_old, R))
+    # V_old = 0、R = 1、c = 0.2：0.5·(V-R)^2 的梯度是 V-R
+    f = lambda x: value_loss(np.array([x]), np.array([0.0]), np.array([1.0]), clip_range=0.2)
+    e = 1e-6
+    d = lambda x: (f(x + e) - f(x - e)) / (2 * e)
+    assert d(0.1) == pytest.approx(-0.9)          # 还在 V_old ± c 之内：普通梯度
+    assert d(-0.5) == pytest.approx(-1.5)         # 离开 R 超过 c：未裁剪项更大，照常往回拉
+    assert d(0.5) == pytest.approx(0.0, abs=1e-9)  # 朝 R 走出 c 之外：取裁剪项（常数），不再推动
+    assert d(1.5) == pytest.approx(0.0, abs=1e-9)  # 越过了 R 也一样：裁剪会挡住纠正过冲的梯度
+    with pytest.raises(ValueError, match="same shape"):
+        value_loss(np.zeros(3), np.zeros(2), np.zeros(3))
+
+
+def test_ppo_rlhf_memory_seven_billion():
+    m = ppo_rlhf_memory_gb(7e9)
+    assert m["actor"] == pytest.approx(112.0) and m["critic"] == pytest.approx(112.0)
+    assert m["reward"] == pytest.approx(14.0) and m["reference"] == pytest.approx(14.0)
+    assert m["total"] == pytest.approx(252.0)
+    small = ppo_rlhf_memory_gb(175e9, n_critic=6e9, n_rm=6e9)    # InstructGPT：175B 策略配 6B 的 RM 与 critic
+    assert small["total"] == pytest.approx((175 * 16 + 6 * 16 + 6 * 2 + 175 * 2))
+    with pytest.raises(ValueError, match="critic parameter count must be positive"):
+        ppo_rlhf_memory_gb(7e9, n_critic=0)

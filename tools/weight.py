@@ -80,6 +80,13 @@ def math_fonts(site: Path) -> dict[str, Path]:
     return fonts
 
 
+def eager_part(html: str) -> str:
+    """The HTML up to the first block marked lazy (hooks/pages.py): what a first visit lays out. Math fonts
+    load when a glyph is laid out, so formulas in skipped blocks fetch theirs only on scroll."""
+    at = html.find('class="lazy-block')
+    return html if at < 0 else html[:at]
+
+
 def page_weight(site: Path, html_file: Path) -> dict[str, int]:
     """Bytes a first visit of one page transfers, by kind."""
     text = html_file.read_text(encoding="utf-8")
@@ -95,7 +102,7 @@ def page_weight(site: Path, html_file: Path) -> dict[str, int]:
             continue
         kind = {".css": "css", ".js": "js", ".mjs": "js"}.get(target.suffix, "images")
         out[kind] += transfer_bytes(target)
-    variants = set(PAIR.findall(text))
+    variants = set(PAIR.findall(eager_part(text)))
     if variants:
         fonts = math_fonts(site)
         for key in {*variants, "zero"}:

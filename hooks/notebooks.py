@@ -158,6 +158,15 @@ ALT_LINE = re.compile(r"^#\| alt:(.*)$\n?", re.M)
 _SVG_META = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 
 
+_SVG_SIZE = re.compile(r'<svg[^>]*\swidth="([\d.]+)pt"\s+height="([\d.]+)pt"')
+
+
+def svg_size(svg: str) -> tuple[int, int]:
+    """Width and height in CSS px of a matplotlib SVG (sizes in pt): the <img> reserves its box."""
+    m = _SVG_SIZE.search(svg)
+    return (round(float(m.group(1)) * 4 / 3), round(float(m.group(2)) * 4 / 3)) if m else (640, 427)
+
+
 def clean_svg(svg: str) -> str:
     """Deterministic SVG: no creation date metadata (ids are fixed by svg.hashsalt in the style)."""
     return _SVG_META.sub("", svg)
@@ -286,7 +295,8 @@ def render(path: Path, nb, src_uri: str) -> Rendered:
                     data["image/svg+xml"] = svg
                     alt = alts.pop(0) if alts else f"{stem} 图 {len(figures)}"  # tests flag the fallback
                     alt = alt.replace("[", "［").replace("]", "］")
-                    out.append(f"![{alt}]({name}){{ .nb-figure }}")
+                    w, h = svg_size(svg)
+                    out.append(f'![{alt}]({name}){{ .nb-figure width="{w}" height="{h}" }}')
                 elif "image/png" in data:
                     raise PluginError(
                         f"{_rel(path)}: cell {index + 1} produced a PNG; figures must be SVG (use plt.show())"

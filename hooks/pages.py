@@ -372,6 +372,46 @@ class _Blocks(HTMLParser):
             self.blocks[-1]["end"] = self.text.index(">", self._offset()) + 1
 
 
+CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+# (column width in CSS px, line height in px) of the article on a 375 px phone and on a desktop
+LAYOUTS = {"m": (343, 28.0), "d": (720, 28.0)}
+
+
+def block_height(html: str) -> dict[str, int]:
+    """Estimated rendered height (CSS px) of one top-level block, on a phone and on a desktop, from its
+    text, formulas, list items, table rows and images. A skipped (content-visibility) block reserves this
+    instead of a token 4em, so the scrollbar and the End key reach the real end of a long page."""
+    if re.match(r"<details(?![^>]*\sopen)", html):
+        return {key: 56 for key in LAYOUTS}  # a collapsed block shows its summary line only
+    boxes = [(float(w), float(h)) for w, h in re.findall(r'<svg[^>]*viewBox="0 0 ([\d.]+) ([\d.]+)"', html)[:1]]
+    boxes += [(float(w), float(h)) for w, h in re.findall(r'<img[^>]*width="(\d+)" height="(\d+)"', html)]
+    if "mermaid-diagram" in html[:200]:  # a diagram: its (first) SVG box, shrunk to the column
+        return {key: int(sum(h * min(1, width / w) for w, h in boxes) + 60) for key, (width, _l) in LAYOUTS.items()}
+    images = sum(1 for _ in re.finditer(r"<img\b", html))
+    sized = [(w, h) for w, h in boxes if "<img" in html]
+    displays = re.findall(r'<div class="arithmatex.*?</div>', html, flags=re.S)
+    inline = html
+    for d in displays:
+        inline = inline.replace(d, "")
+    glyphs = inline.count("<mjx-c ")
+    # a display formula is one line of math (a wide one scrolls) unless it stacks rows (aligned, cases)
+    display_px = sum(44 + 22 * d.count("<mjx-mtr") for d in displays)
+    text = re.sub(r"<(mjx-assistive-mml|math)\b.*?</\1>", "", inline, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", text)
+    cjk = len(CJK_CHAR.findall(text))
+    # a CJK character is one em, other characters about half; an inline glyph about 0.7 em
+    ems = cjk + 0.52 * (len(text.strip()) - cjk) + 0.5 * glyphs
+    lines = html.count("<li") + html.count("<p") + html.count("<tr") + html.count("<dt")
+    out = {}
+    for key, (width, line) in LAYOUTS.items():
+        per_line = width / 16
+        rows = ems / per_line + 0.5 * max(1, lines)
+        pictures = sum(h * min(1, width / w) for w, h in sized) + (images - len(sized)) * width * 0.62
+        height = rows * line + 16 + display_px + pictures
+        out[key] = int(height)
+    return out
+
+
 def mark_lazy_blocks(content: str) -> str:
     """Prepare the top-level blocks of a page for a cheap first render.
 
@@ -394,15 +434,22 @@ def mark_lazy_blocks(content: str) -> str:
         if content[start:start + len(tag_text)] != tag_text:  # parser offsets must be exact
             raise PluginError(f"mark_lazy_blocks: offset mismatch at <{tag}> (block {index})")
         lazy = index >= LAZY_FROM and tag in LAZY_TAGS and not block["pre"]
+        size = ""
+        if lazy:
+            h = block_height(content[start:block["end"]])
+            size = f' style="--lazy-m: {h["m"]}px; --lazy-d: {h["d"]}px"'
         if tag == "table":
             cls = "table-block lazy-block" if lazy else "table-block"
-            out += [content[last:start], f'<div class="{cls}">', content[start:block["end"]], "</div>"]
+            out += [content[last:start], f'<div class="{cls}"{size}>', content[start:block["end"]], "</div>"]
             last = block["end"]
         elif lazy:
             if re.search(r'\sclass="', tag_text):
                 marked = re.sub(r'(\sclass=")', r"\1lazy-block ", tag_text, count=1)
             else:
                 marked = f'<{tag} class="lazy-block"' + tag_text[len(tag) + 1:]
+            if " style=" in marked:
+                raise PluginError(f"mark_lazy_blocks: block {index} <{tag}> already has a style attribute")
+            marked = marked[:-1] + size + ">" if not marked.endswith("/>") else marked
             out += [content[last:start], marked]
             last = start + len(tag_text)
     return "".join(out) + content[last:]

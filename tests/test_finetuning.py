@@ -138,3 +138,59 @@ def test_packing_validation():
 def test_explicit_mask_size_at_32k():
     n = 32768
     assert n * n * np.dtype(bool).itemsize / 1e9 == pytest.approx(1.07, abs=0.005)
+
+
+# ---------------------------------------------------------------- SFT 数据：去重与多轮对话（training/sft-data.md）
+from snippets.training.sft_data import (IGNORE as SFT_IGNORE, IM_END, init_toy_lm, multiturn_costs,  # noqa: E402
+                                        render_chat, rouge_l_filter, split_by_assistant_turn, summed_loss)
+
+
+def _conversation(rng, vocab=40):
+    lens = [("system", 3), ("user", 7), ("assistant", 11), ("user", 5), ("assistant", 17), ("user", 4),
+            ("assistant", 9)]
+    return [(role, list(rng.integers(10, vocab, n))) for role, n in lens]
+
+
+def test_rouge_l_filter_drops_near_duplicates():
+    pool = ["give three tips for staying healthy"]
+    cands = ["give three tips for staying healthy today", "write a poem about the sea",
+             "write a short poem about the sea", "translate the sentence into french"]
+    kept = rouge_l_filter(cands, pool, threshold=0.7)
+    assert kept == ["write a poem about the sea", "translate the sentence into french"]
+    assert rouge_l_filter(cands, pool, threshold=1.0) == cands       # 阈值 1：只丢完全相同的
+    with pytest.raises(ValueError, match="threshold"):
+        rouge_l_filter(cands, pool, threshold=1.5)
+
+
+def test_assistant_only_labels_include_end_of_turn():
+    turns = [("user", [11, 12]), ("assistant", [21, 22, 23])]
+    ids, labels = render_chat(turns)
+    assert ids.tolist() == [1, 4, 11, 12, 2, 1, 5, 21, 22, 23, 2]
+    assert labels.tolist() == [SFT_IGNORE] * 7 + [21, 22, 23, IM_END]
+    with pytest.raises(ValueError, match="unknown role"):
+        render_chat([("tool_x", [1])])
+    with pytest.raises(ValueError, match="no assistant turn"):
+        split_by_assistant_turn([("user", [11])])
+
+
+def test_one_pass_equals_sum_of_per_turn_samples():
+    rng = np.random.default_rng(0)
+    turns = _conversation(rng)
+    params = init_toy_lm(40, 16, rng)
+    full, n_full = summed_loss(params, *render_chat(turns))
+    parts = [summed_loss(params, ids, lab) for ids, lab in split_by_assistant_turn(turns)]
+    assert full == pytest.approx(sum(p[0] for p in parts), rel=1e-12)
+    assert n_full == sum(p[1] for p in parts) == (11 + 1) + (17 + 1) + (9 + 1)
+    # 按“先样本内平均、再样本间平均”归一化时两者不同：一次前向等价于按 token 加权
+    per_sample_mean = np.mean([p[0] / p[1] for p in parts])
+    assert not np.isclose(full / n_full, per_sample_mean)
+
+
+def test_multiturn_costs():
+    rng = np.random.default_rng(0)
+    c = multiturn_costs(_conversation(rng))
+    # 每轮多 3 个特殊 token（<|im_start|>、角色、<|im_end|>）
+    prefix = [3 * 3 + 3 + 7 + 11, 3 * 5 + 3 + 7 + 11 + 5 + 17, 3 * 7 + 3 + 7 + 11 + 5 + 17 + 4 + 9]
+    assert c["tokens_one_pass"] == prefix[-1] == 77
+    assert c["tokens_split"] == sum(prefix) == 165
+    assert c["attn_split"] == sum(L * (L + 1) // 2 for L in prefix)

@@ -6,7 +6,7 @@
 #   - PPO
 #   - reward hacking
 #   - 过优化
-#   - Best-of-n
+#   - Best-of-N
 #   - 动手验证
 # ---
 # # 迷你 RLHF：PPO、KL 惩罚与奖励过优化

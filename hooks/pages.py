@@ -412,6 +412,24 @@ def block_height(html: str) -> dict[str, int]:
     return out
 
 
+PHONE_TABLE_EM = 21.0  # a 375 px phone's article column, in em of the 16 px body font
+
+
+def table_width_em(table: str) -> float:
+    """Rough natural width of a table in em: per column the longest cell (CJK 1 em per character, other
+    characters 0.55, an inline glyph 0.5, capped at 12 em since a cell wraps), plus cell padding."""
+    widths: dict[int, float] = {}
+    for row in re.findall(r"<tr\b.*?</tr>", table, re.S):
+        for col, cell in enumerate(re.findall(r"<t[hd]\b.*?</t[hd]>", row, re.S)):
+            glyphs = cell.count("<mjx-c ")
+            text = re.sub(r"<(mjx-assistive-mml|math)\b.*?</\1>", "", cell, flags=re.S)
+            text = re.sub(r"<[^>]+>", "", text).strip()
+            cjk = len(CJK_CHAR.findall(text))
+            em = min(12.0, cjk + 0.55 * (len(text) - cjk) + 0.5 * glyphs) + 1.6
+            widths[col] = max(widths.get(col, 0.0), em)
+    return sum(widths.values())
+
+
 def mark_lazy_blocks(content: str) -> str:
     """Prepare the top-level blocks of a page for a cheap first render.
 
@@ -440,7 +458,12 @@ def mark_lazy_blocks(content: str) -> str:
             size = f' style="--lazy-m: {h["m"]}px; --lazy-d: {h["d"]}px"'
         if tag == "table":
             cls = "table-block lazy-block" if lazy else "table-block"
-            out += [content[last:start], f'<div class="{cls}"{size}>', content[start:block["end"]], "</div>"]
+            table = content[start:block["end"]]
+            if table_width_em(table) > PHONE_TABLE_EM:
+                # wider than a phone: the block scrolls with a visible cue (CSS) and takes keyboard focus
+                cls += " table-scroll"
+                size += ' tabindex="0" role="group" aria-label="表格较宽，可左右滚动"'
+            out += [content[last:start], f'<div class="{cls}"{size}>', table, "</div>"]
             last = block["end"]
         elif lazy:
             if re.search(r'\sclass="', tag_text):
@@ -455,7 +478,26 @@ def mark_lazy_blocks(content: str) -> str:
     return "".join(out) + content[last:]
 
 
+CJK_RANGE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+# a line break between two CJK characters, possibly across inline tags ("中文</strong>\n<em>中文")
+CJK_BREAK = re.compile(rf"([{CJK_RANGE}])((?:</[a-z]+>)*)\n[ \t]*((?:<(?:strong|em|a|code|mark|span|sub|sup|del)\b[^>]*>)*)([{CJK_RANGE}])")
+RAW = re.compile(r"<(pre|script|style|svg|textarea)\b.*?</\1>", re.S)
+
+
+def join_cjk_lines(html: str) -> str:
+    """Markdown keeps a source line break as a newline, which browsers show as a space, wrong between
+    two Chinese characters. Join such breaks outside code, scripts and SVG (the source keeps its wrapping)."""
+    out, last = [], 0
+    for m in RAW.finditer(html):
+        out.append(CJK_BREAK.sub(r"\1\2\3\4", html[last:m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(CJK_BREAK.sub(r"\1\2\3\4", html[last:]))
+    return "".join(out)
+
+
 def on_page_content(content: str, page: Page, config, files):
+    content = join_cjk_lines(content)
     # plots load as they approach the viewport and decode off the main thread
     content = IMG.sub('<img loading="lazy" decoding="async"', content)
     # question pages get the self-test switch in the HTML itself (site.js wires it), so it shifts nothing

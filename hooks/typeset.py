@@ -38,7 +38,13 @@ MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")
 PAIR = re.compile(r'<mjx-c class="(mjx-c[0-9A-F]+)(?: (TEX-[A-Z0-9]+))?"')
 VARIANT = re.compile(r"\.(TEX-[A-Z0-9]+)\b")
-WIDE_GLYPHS = 18  # about the width of a 375 px screen at the body font size
+# widths in em of the body font (16 px): a 375 px phone's article column is 343 px, a desktop's ~720 px
+PHONE_COLUMN_EM = 21.0
+DESKTOP_COLUMN_EM = 44.0
+WIDE_INLINE_EM = 15.0  # an inline formula wider than this gets its own line box
+PHONE_HINT_EM = 28.0   # wider than any screen up to 480 px: the "swipe" hint is certain to be true
+OPENERS = set("（“‘《「『【")
+CLOSERS = set("，。；：、？！）”’》」』】")
 VERSION = hashlib.sha256((HOOKS / "typeset.js").read_bytes()).hexdigest()[:16]
 
 
@@ -75,13 +81,14 @@ class Typesetter:
             raise PluginError("the MathJax typesetter (hooks/typeset.js) stopped unexpectedly")
         return json.loads(line)
 
-    def render(self, items: list[tuple[str, bool]]) -> list[tuple[str, str | None]]:
+    def render(self, items: list[tuple[str, bool]]) -> list[tuple[str, str | None, float]]:
+        """(html, error, width in em) of each (tex, display) item."""
         keys = [f"{int(display)}{tex}" for tex, display in items]
         todo = {key: item for item, key in zip(items, keys) if key not in self.cache}
         if todo:
             answer = self.ask({"items": list(todo.values())})
-            for key, out, err in zip(todo, answer["html"], answer["errors"]):
-                self.cache[key] = [out, err]
+            for key, out, err, width in zip(todo, answer["html"], answer["errors"], answer["widths"]):
+                self.cache[key] = [out, err, width]
             self.dirty = True
         return [tuple(self.cache[key]) for key in keys]
 
@@ -179,7 +186,7 @@ def on_page_content(content: str, page: Page, config, files):
     items = [split(m.group(2)) for m in matches]
     rendered = typesetter().render(items)
     problems = []
-    for (tex, _display), (_out, error) in zip(items, rendered):
+    for (tex, _display), (_out, error, _width) in zip(items, rendered):
         if error:
             snippet = " ".join(tex.split())[:70]
             line = source_line(page, tex.strip().splitlines()[0][:30], 0)
@@ -187,15 +194,36 @@ def on_page_content(content: str, page: Page, config, files):
     if problems:
         raise PluginError("\n".join(problems))
     pieces, last = [], 0
-    for m, (out, _error) in zip(matches, rendered):
+    for m, (out, _error, width) in zip(matches, rendered):
         tag = m.group(1)
-        # an inline formula of many glyphs may not fit a phone's line: it gets its own scroll box (CSS)
-        cls = "arithmatex math-wide" if tag == "span" and out.count("<mjx-c ") >= WIDE_GLYPHS else "arithmatex"
-        pieces += [content[last:m.start()], f'<{tag} class="{cls}" data-ssr>{out}</{tag}>']
+        cls, extra = "arithmatex", ""
+        if tag == "span" and width > WIDE_INLINE_EM:
+            cls += " math-wide"  # too wide for a phone's line: its own scroll box (CSS)
+        limit = PHONE_COLUMN_EM if tag == "div" else PHONE_COLUMN_EM * 0.98
+        if width > limit:
+            # it scrolls on a phone (and, past DESKTOP_COLUMN_EM, on a desktop): a visible cue (CSS) and a
+            # keyboard stop, so the hidden part can be reached with the arrow keys
+            cls += " math-scroll-m" + (" math-scroll-hint" if width > PHONE_HINT_EM else "")
+            cls += " math-scroll-d" if width > DESKTOP_COLUMN_EM else ""
+            extra = ' tabindex="0" role="group" aria-label="公式较宽，可左右滚动"'
+        html_out = f'<{tag} class="{cls}" data-ssr{extra}>{out}</{tag}>'
+        before = content[last:m.start()]
+        if tag == "span":
+            # keep "（" before and "，" "。" ... after an inline formula on its line: no line starts with
+            # a closing mark or ends with an opening one next to a formula
+            opener = before[-1:] if before[-1:] in OPENERS else ""
+            closer = content[m.end():m.end() + 1] if content[m.end():m.end() + 1] in CLOSERS else ""
+            if opener or closer:
+                before = before[:len(before) - len(opener)]
+                html_out = f'<span class="math-nowrap">{opener}{html_out}{closer}</span>'
+                pieces += [before, html_out]
+                last = m.end() + len(closer)
+                continue
+        pieces += [before, html_out]
         last = m.end()
     pieces.append(content[last:])
     page.meta["_has_math"] = True
-    for out, _error in rendered:
+    for out, _error, _width in rendered:
         _glyphs.update(GLYPH.findall(out))
         _pairs.update((g, v) for g, v in PAIR.findall(out) if v)
     return "".join(pieces)

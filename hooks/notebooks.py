@@ -254,6 +254,30 @@ def coalesce_streams(outputs: list) -> list:
     return merged
 
 
+def bundle_cell(path: Path):
+    """The first cell of the downloadable .ipynb: it writes the snippet modules the notebook imports
+    (transitively) and the plot style next to it, so the notebook runs outside the repository."""
+    files = {_rel(dep): dep.read_text(encoding="utf-8") for dep in snippet_dependencies(path)}
+    style = STYLE.read_text(encoding="utf-8")
+    source = (
+        "# 这个单元把本 notebook 用到的仓库代码（snippets/ 下的模块）和绘图样式写到当前目录，\n"
+        "# 使下载的 notebook 不依赖仓库也能运行；已存在的文件不会被覆盖。\n"
+        "import pathlib\n"
+        f"_FILES = {json.dumps(files, ensure_ascii=False, indent=1, sort_keys=True)}\n"
+        "for _name, _text in _FILES.items():\n"
+        "    _file = pathlib.Path(_name)\n"
+        "    _file.parent.mkdir(parents=True, exist_ok=True)\n"
+        "    if not _file.exists():\n"
+        "        _file.write_text(_text, encoding='utf-8')\n"
+        f"pathlib.Path('bagu.mplstyle').write_text({style!r}, encoding='utf-8')\n"
+        "import matplotlib.pyplot as plt\n"
+        "plt.style.use('bagu.mplstyle')\n"
+    )
+    cell = nbformat.v4.new_code_cell(source)
+    cell.id = "bundle"
+    return cell
+
+
 def render(path: Path, nb, src_uri: str) -> Rendered:
     stem = path.stem
     out: list[str] = []
@@ -314,10 +338,12 @@ def render(path: Path, nb, src_uri: str) -> Rendered:
     download = f"{stem}.ipynb"
     footer = (
         f'\n\n---\n\n[:material-download: 下载 notebook（{download}）]({download}){{ .md-button download }}'
-        f" 本页由 `{src_uri}` 在构建时执行生成；本地运行需要仓库根目录在 `sys.path` 上（`snippets` 包）。"
+        f" 本页由 `{src_uri}` 在构建时执行生成；下载的 notebook 自带它用到的 `snippets` 代码与绘图样式，"
+        "在任意目录都能单独运行（需要 numpy 与 matplotlib）。"
         "\n{: data-search-exclude }"
     )
     markdown = front + "\n\n".join(out) + footer + "\n"
+    nb.cells.insert(0, bundle_cell(path))
     ipynb = json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
     return Rendered(markdown=markdown, figures=figures, ipynb=ipynb)
 

@@ -328,8 +328,10 @@ def on_page_markdown(markdown: str, page: Page, config, files):
 
 IMG = re.compile(r"<img\b(?![^>]*\bloading=)")
 FIRST_ANSWER = re.compile(r'<h2 id="[^"]+">.*?</h2>\s*<div class="admonition tip">', re.S)
-QUIZ_TOGGLE = ('<button type="button" class="quiz-toggle md-button" aria-pressed="false" data-search-exclude>'
-               "隐藏答案（自测）</button>")
+QUIZ_TOGGLE = ('<div class="quiz-bar" data-search-exclude>'
+               '<button type="button" class="quiz-toggle md-button" aria-pressed="false">自测模式</button>'
+               '<button type="button" class="quiz-all md-button" aria-pressed="false" hidden>展开本页答案</button>'
+               "</div>")
 ANSWER_HEADING = re.compile(r'(<h([23]) id="[^"]+">.*?)(</h\2>)', re.S)
 COPY_LINK = '<button type="button" class="copy-link" title="复制本题链接" aria-label="复制本题链接"></button>'
 

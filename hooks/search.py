@@ -10,7 +10,8 @@ before the reader touched search, and lunr could not match "ppo裁剪"-style que
   notebook, topic index);
 * gathers bilingual aliases: the groups in ``hooks/search_aliases.yml`` plus every "中文（English）" /
   "English（中文）" pair the pages write, so a page that writes only one of the two is found by both;
-* writes ``search/manifest.json``, ``vocab.json``, term shards ``t<k>.json`` and document chunks
+* writes ``search/manifest.json``, the Latin vocabulary by first character ``v<c>.json``, term shards
+  ``t<k>.json`` and document chunks
   ``d<k>.json`` with ``hooks/search_index.mjs`` (Node), which cuts terms with the same module the browser
   uses for queries (``assets/javascripts/search-core.mjs``), and removes Material's unused lunr index.
 

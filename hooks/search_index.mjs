@@ -2,13 +2,13 @@
 //   stdin:  {"docs": [{page, anchor, title, parent, context, answer, meta, body, kind}], "pages": [[url, title]],
 //            "aliases": [["ttft", "首字延迟", ...], ...], "cohesion": {bigram: share inside one word}}
 //           formulas inside the texts are wrapped as \u0002TeX\u0003
-//   argv[2]: output directory (site/search); writes manifest.json, vocab.json, t<k>.json (term shards)
-//            and d<k>.json (document chunks)
+//   argv[2]: output directory (site/search); writes manifest.json, v<c>.json (the Latin vocabulary by
+//            first character), t<k>.json (term shards) and d<k>.json (document chunks)
 //   stdout: one JSON line of figures (documents, terms, shards, bytes)
 // The terms come from search-core.mjs, the module the browser uses for queries.
 import {readFileSync, writeFileSync, mkdirSync, readdirSync, rmSync} from "node:fs";
 import {join} from "node:path";
-import {FORMAT, terms, shardOf, isLatin, normalize, texToText} from "../docs/assets/javascripts/search-core.mjs";
+import {FORMAT, terms, shardOf, isLatin, normalize, texToText, vocabKey} from "../docs/assets/javascripts/search-core.mjs";
 
 const DOC_CHUNK = 64;            // documents per d<k>.json
 const SHARD_BYTES = 48 * 1024;   // aim for term shards of about this much JSON (~12 KiB gzipped)
@@ -17,7 +17,7 @@ const PREVIEW = 110;             // characters of a preview
 const input = JSON.parse(readFileSync(0, "utf8"));
 const out = process.argv[2];
 mkdirSync(out, {recursive: true});
-for (const f of readdirSync(out)) if (/^(manifest|vocab|[td]\d+)\.json$/.test(f)) rmSync(join(out, f));
+for (const f of readdirSync(out)) if (/^(manifest|vocab|[td]\d+|v\w+)\.json$/.test(f)) rmSync(join(out, f));
 
 const TEX = /\u0002([^\u0003]*)\u0003/g;
 const readable = (text) => (text || "").replace(TEX, (_, tex) => texToText(tex)).replace(/\s+/g, " ").trim();
@@ -112,11 +112,16 @@ const chunks = Math.ceil(n / DOC_CHUNK);
 for (let k = 0; k < chunks; k++) {
   writeFileSync(join(out, `d${k}.json`), JSON.stringify(docs.slice(k * DOC_CHUNK, (k + 1) * DOC_CHUNK)));
 }
+// the Latin vocabulary (for prefix completion and typo correction), one file per first character
 const vocab = {};
-for (const term of [...postings.keys()].sort()) if (isLatin(term) && term.length >= 2) vocab[term] = postings.get(term).length;
-writeFileSync(join(out, "vocab.json"), JSON.stringify(vocab));
+for (const term of [...postings.keys()].sort()) {
+  if (!isLatin(term) || term.length < 2) continue;
+  const key = vocabKey(term);
+  (vocab[key] ||= {})[term] = postings.get(term).length;
+}
+for (const [key, terms] of Object.entries(vocab)) writeFileSync(join(out, `v${key}.json`), JSON.stringify(terms));
 const avg = sums.map((s) => Math.max(1, s / Math.max(1, n)));
 const manifest = {format: FORMAT, n, shards, docChunk: DOC_CHUNK, avg: avg.map((a) => +a.toFixed(3)),
-  lens, kinds: kinds.join(""), pages: input.pages};
+  lens, kinds: kinds.join(""), pages: input.pages, vocab: Object.keys(vocab).sort()};
 writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest));
 process.stdout.write(JSON.stringify({documents: n, terms: postings.size, shards, chunks, bytes}) + "\n");

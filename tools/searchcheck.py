@@ -22,11 +22,13 @@ CORE = ROOT / "docs" / "assets" / "javascripts" / "search-core.mjs"
 
 SCRIPT = r"""
 import {readFileSync} from "node:fs";
-import {plan, rank, shardOf} from %(core)s;
+import {plan, rank, shardOf, vocabKeys} from %(core)s;
 const dir = %(dir)s;
 const queries = JSON.parse(readFileSync(0, "utf8"));
 const m = JSON.parse(readFileSync(dir + "/manifest.json"));
-const vocab = JSON.parse(readFileSync(dir + "/vocab.json"));
+const vocabFiles = Object.fromEntries(m.vocab.map((k) => [k, JSON.parse(readFileSync(`${dir}/v${k}.json`))]));
+// as the browser does: only the vocabulary files of the query's first characters
+const vocabOf = (q) => Object.assign({}, ...vocabKeys(q).filter((k) => k in vocabFiles).map((k) => vocabFiles[k]));
 const shards = {};
 const shard = (t) => { const k = shardOf(t, m.shards); return shards[k] ??= JSON.parse(readFileSync(`${dir}/t${k}.json`)); };
 const lookup = (t) => [shard(t).p[t], shard(t).c[t]];
@@ -34,7 +36,7 @@ const docs = [];
 for (let k = 0; k * m.docChunk < m.n; k++) docs.push(...JSON.parse(readFileSync(`${dir}/d${k}.json`)));
 const loc = (id) => m.pages[docs[id][0]][0] + (docs[id][1] ? "#" + docs[id][1] : "");
 const out = queries.map(([q, explain]) => {
-  const groups = plan(q, vocab);
+  const groups = plan(q, vocabOf(q));
   const ranked = rank(groups, lookup, m, 10);
   return {q, top: ranked.map(([id, s]) => [loc(id), +s.toFixed(3), docs[id][2]]),
           groups: explain ? groups.map((g) => [+g.weight.toFixed(3), g.alts.map((a) => a[0]), lookup(g.alts[0][0])[1] ?? 1]) : null};

@@ -119,6 +119,14 @@ export function shardOf(term, shards) {
 
 export const isLatin = (term) => /^[a-z0-9\u0370-\u03ff]+$/.test(term);
 
+/** Which vocabulary file holds a Latin term: its first character (digits and Greek share "_"). */
+export const vocabKey = (term) => (/^[a-z]/.test(term) ? term[0] : "_");
+
+/** The vocabulary files a query needs: those of its Latin words' first characters. */
+export function vocabKeys(query) {
+  return [...new Set((normalize(query).slice(0, MAX_QUERY).match(/[a-z0-9\u0370-\u03ff]+/g) || []).map(vocabKey))];
+}
+
 /** Edit distance with adjacent transpositions (optimal string alignment), giving up past `max`. */
 export function editDistance(a, b, max) {
   if (Math.abs(a.length - b.length) > max) return max + 1;
@@ -318,6 +326,7 @@ export function texToText(tex) {
       if (name in GREEK) return GREEK[name];
       if (name in SYMBOL) return SYMBOL[name];
       if (name === "begin" || name === "end") { group(); return " "; }
+      if (name === "\\") return " ";   // a line break of an aligned block
       return name;
     }
     i++;

@@ -4,7 +4,7 @@
 // The dialog's data-state is "loading", "ready" or "error"; data-query is the query whose results are
 // shown, so a test (or a reader typing early) never sees results of another query: a query typed while
 // the index loads runs as soon as it is ready.
-import {plan, rank, shardOf, normalize, MAX_QUERY} from "./search-core.mjs";
+import {plan, rank, shardOf, normalize, vocabKeys, MAX_QUERY} from "./search-core.mjs";
 
 const LIMIT = 10;
 
@@ -50,7 +50,8 @@ export function mount(root, {searchBase, siteBase, toggle}) {
   const list = root.querySelector(".md-search-result__list");
   const shards = new Map();   // shard number -> Promise of {term: postings}
   const chunks = new Map();   // doc chunk number -> Promise of docs
-  let manifest = null, vocab = null;
+  const vocabs = new Map();   // first character -> Promise of {term: df}
+  let manifest = null;
   let seq = 0;
 
   const setStatus = (text) => { if (status.textContent !== text) status.textContent = text; };
@@ -65,8 +66,12 @@ export function mount(root, {searchBase, siteBase, toggle}) {
 
   root.dataset.state = "loading";
   setStatus("正在加载搜索索引…");
-  const ready = Promise.all([fetchJSON(new URL("manifest.json", searchBase)), fetchJSON(new URL("vocab.json", searchBase))])
-    .then(([m, v]) => { manifest = m; vocab = v; root.dataset.state = "ready"; })
+  const vocabFor = (query) => Promise.all(vocabKeys(query).filter((k) => manifest.vocab.includes(k)).map((k) => {
+    if (!vocabs.has(k)) vocabs.set(k, fetchJSON(new URL(`v${k}.json`, searchBase)));
+    return vocabs.get(k);
+  })).then((parts) => Object.assign({}, ...parts));
+  const ready = fetchJSON(new URL("manifest.json", searchBase))
+    .then((m) => { manifest = m; root.dataset.state = "ready"; })
     .catch((err) => {
       root.dataset.state = "error";
       setStatus("搜索索引加载失败，请刷新页面重试");
@@ -114,6 +119,9 @@ export function mount(root, {searchBase, siteBase, toggle}) {
       try { await ready; } catch (e) { return; }
       if (mine !== seq) return;
     }
+    let vocab;
+    try { vocab = await vocabFor(query); } catch (err) { if (mine === seq) setStatus("搜索索引加载失败，请刷新页面重试"); return; }
+    if (mine !== seq) return;
     const groups = plan(query, vocab);
     if (!groups.length) {
       list.replaceChildren();

@@ -138,6 +138,20 @@
       document.body.appendChild(area); area.select(); document.execCommand("copy"); area.remove(); resolve();
     });
   }
+  /* One polite live region for the site's own announcements (screen readers hear "已复制……"). */
+  function announce(text) {
+    var live = document.getElementById("bagu-live");
+    if (!live) {
+      live = document.createElement("div");
+      live.id = "bagu-live";
+      live.className = "md-visually-hidden";
+      live.setAttribute("aria-live", "polite");
+      live.setAttribute("role", "status");
+      document.body.appendChild(live);
+    }
+    live.textContent = "";
+    setTimeout(function () { live.textContent = text; }, 50);
+  }
   function copyLinks() {
     // the buttons are in the HTML (hooks/pages.py); bind each once
     document.querySelectorAll(".md-content article .copy-link:not([data-bound])").forEach(function (btn) {
@@ -149,15 +163,36 @@
         var url = pageUrl() + "#" + h.id;
         copyText(url).then(function () {
           btn.classList.add("copied"); btn.title = "已复制：" + url;
-          setTimeout(function () { btn.classList.remove("copied"); btn.title = "复制本题链接"; }, 1500);
-        });
+          var note = btn.nextElementSibling && btn.nextElementSibling.classList.contains("copy-done") ? btn.nextElementSibling : null;
+          if (!note) {
+            note = document.createElement("span");
+            note.className = "copy-done";
+            note.setAttribute("aria-hidden", "true");  // the live region speaks; this is for the eyes
+            btn.after(note);
+          }
+          note.textContent = "已复制链接";
+          announce("已复制本题链接");
+          setTimeout(function () {
+            btn.classList.remove("copied"); btn.title = "复制本题链接";
+            if (note.parentNode) note.remove();
+          }, 2000);
+        }, function () { announce("复制失败，请手动复制地址栏中的链接"); });
       });
     });
   }
 
-  /* ---- Self-test mode ("隐藏答案") --------------------------------------------------------- */
+  /* ---- Self-test mode ---------------------------------------------------------------------
+     The mode (kept in localStorage) hides each answer under its question; the boot script in
+     overrides/main.html sets html.quiz-on before the first render, so the table of contents and the tag
+     pills, which would give the answers' key terms away, are hidden by CSS from the start. A shared link
+     to one answer (#id) opens with that answer revealed and scrolled into view; the "#" link of a heading
+     does not reveal its own answer. "展开本页答案" reveals every answer of this page only. */
   var QUIZ_KEY = "bagu.quiz";
   function quizOn() { try { return localStorage.getItem(QUIZ_KEY) === "1"; } catch (e) { return false; } }
+  function setQuiz(on) {
+    try { localStorage.setItem(QUIZ_KEY, on ? "1" : "0"); } catch (e) { announce("浏览器不允许保存设置，本次浏览有效"); }
+    document.documentElement.classList.toggle("quiz-on", on);
+  }
   function sections(wrap) {
     var article = document.querySelector(".md-content article");
     if (!article) return [];
@@ -187,22 +222,36 @@
     var btn = item.heading.querySelector(".quiz-reveal");
     if (btn) { btn.setAttribute("aria-expanded", String(revealed)); btn.textContent = revealed ? "收起答案" : "显示答案"; }
   }
+  function revealTarget(id, scroll) {
+    var hit = false;
+    sections().forEach(function (item) { if (holds(item, id)) { setRevealed(item, true); hit = true; } });
+    var el = id && document.getElementById(id);
+    if (hit && el && scroll) el.scrollIntoView({block: "start"});
+    return hit;
+  }
   function applyQuiz() {
     // the switch is in the HTML of every question page (hooks/pages.py)
     var toggle = document.querySelector(".quiz-toggle");
     if (!toggle) return;
     var on = quizOn();
+    document.documentElement.classList.toggle("quiz-on", on);
     var items = sections(on);
+    var all = document.querySelector(".quiz-all");
     if (!toggle.dataset.bound) {
       toggle.dataset.bound = "1";
-      toggle.addEventListener("click", function () {
-        try { localStorage.setItem(QUIZ_KEY, quizOn() ? "0" : "1"); } catch (e) { /* private mode */ }
-        applyQuiz();
-      });
+      toggle.addEventListener("click", function () { setQuiz(!quizOn()); applyQuiz(); });
+      if (all) {
+        all.addEventListener("click", function () {
+          var list = sections();
+          var open = list.some(function (item) { return item.answer.hidden; });
+          list.forEach(function (item) { setRevealed(item, open); });
+          all.textContent = open ? "收起本页答案" : "展开本页答案";
+          all.setAttribute("aria-pressed", String(open));
+        });
+      }
     }
-    var label = on ? "显示全部答案" : "隐藏答案（自测）";
     if (toggle.getAttribute("aria-pressed") !== String(on)) toggle.setAttribute("aria-pressed", String(on));
-    if (toggle.textContent !== label) toggle.textContent = label;
+    if (all) { all.hidden = !on; all.textContent = "展开本页答案"; all.setAttribute("aria-pressed", "false"); }
     var target = decodeURIComponent(location.hash.slice(1));
     items.forEach(function (item) {
       var btn = item.heading.querySelector(".quiz-reveal");
@@ -220,13 +269,22 @@
       }
       setRevealed(item, !on || holds(item, target));
     });
+    if (on && target) revealTarget(target, true);
   }
 
-  /* Following a link to one answer (same page, new #fragment) reveals that answer. */
+  /* Following a link to one answer (table of contents, another page's link: a new #fragment) reveals
+     that answer and scrolls to it; a heading's own "#" permalink only changes the address. */
+  var ownPermalink = null;
+  document.addEventListener("click", function (ev) {
+    var a = ev.target.closest && ev.target.closest("a.headerlink");
+    ownPermalink = a ? a.getAttribute("href").slice(1) : null;
+  }, true);
   window.addEventListener("hashchange", function () {
     var target = decodeURIComponent(location.hash.slice(1));
-    if (!target || !quizOn()) return;
-    sections().forEach(function (item) { if (holds(item, target)) setRevealed(item, true); });
+    var skip = ownPermalink === target;
+    ownPermalink = null;
+    if (!target || !quizOn() || skip) return;
+    revealTarget(target, true);
   });
 
   /* ---- Anchor redirects (ids renamed after publication, see redirects.yml) ------------------ */

@@ -29,7 +29,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned requirements (and Debian Chromium: diagrams are rendered at build)
-	@tools/ensure-chromium.sh
+	@tools/ensure-debian.sh
 
 serve: setup ## Build and serve the site at http://127.0.0.1:8000 with live reload
 	@$(BIN)/python tools/portcheck.py 127.0.0.1 $(PORT)

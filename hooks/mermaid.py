@@ -61,7 +61,7 @@ class Renderer:
         line = self.proc.stdout.readline()
         if not line:
             raise PluginError("the Mermaid renderer (hooks/mermaid_render.py) stopped: is Chromium installed? "
-                              "(`tools/ensure-chromium.sh`, or set CHROMIUM=/path/to/chrome)")
+                              "(`tools/ensure-debian.sh`, or set CHROMIUM=/path/to/chrome)")
         return json.loads(line)
 
     def close(self):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from html import escape as html_escape
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -319,6 +320,8 @@ def on_page_markdown(markdown: str, page: Page, config, files):
         problems.append(f"docs/{page.file.src_uri}:1: front matter has no 'description'")
     if problems:
         raise PluginError("\n".join(problems))
+    # Material writes the description into an attribute without escaping it: a quote would end it
+    page.meta["description"] = html_escape(str(page.meta["description"]), quote=True)
     markdown = topic_lists(page, markdown)
     date = _dates.get(page.file.src_uri)
     if date:
@@ -508,3 +511,28 @@ def on_page_content(content: str, page: Page, config, files):
     # every answer heading carries its copy-link button (site.js copies the absolute URL)
     content = ANSWER_HEADING.sub(lambda m: m.group(1) + COPY_LINK + m.group(3), content)
     return mark_lazy_blocks(content)
+
+
+# --- The whole page's markup (Material's templates included) as the Nu Html Checker and axe want it ---
+
+def clean_markup(html: str) -> str:
+    """Fix what Material's templates and Mermaid's SVG emit that is not valid HTML or trips axe:
+
+    * ``autocomplete`` on checkbox toggles (only text-like inputs take it);
+    * ``tabindex=""`` on pruned nav labels (an empty value is not an integer);
+    * the table-of-contents label ``for="__toc"`` on pages without a table of contents;
+    * ``name`` attributes on Mermaid's sequence-diagram shapes and ``<p>`` inside label spans;
+    * empty header cells (``<th></th>``, a table's corner) become data cells.
+    """
+    html = re.sub(r'(<input [^>]*type="(?:checkbox|radio)"[^>]*?) autocomplete="off"', r"\1", html)
+    html = html.replace(' tabindex=""', "")
+    if 'id="__toc"' not in html:
+        html = html.replace('<label class="md-nav__title" for="__toc">', '<label class="md-nav__title">')
+    html = re.sub(r'(<(?:rect|line|text|g|path)\b[^>]*?) name="[^"]*"', r"\1", html)
+    html = re.sub(r'(<span class="(?:nodeLabel|edgeLabel)[^"]*"[^>]*>)<p>(.*?)</p>', r'\1<span class="mermaid-p">\2</span>', html)
+    html = re.sub(r"<th(\s[^>]*)?>\s*</th>", lambda m: f"<td{m.group(1) or ''}></td>", html)
+    return html
+
+
+def on_post_page(output: str, page: Page, config):
+    return clean_markup(output)

@@ -21,6 +21,7 @@ Material's search plugin stays in ``mkdocs.yml`` only for the header's search bu
 
 from __future__ import annotations
 
+from html import unescape as html_unescape
 import json
 import re
 import shutil
@@ -173,7 +174,7 @@ def collect(page: Page, html: str) -> list[dict]:
             parent_h2, parent_title = len(out), heading
         out.append(doc)
     top = {"anchor": "", "title": _clean(head["title"]) or title, "context": "",
-           "answer": _clean(page.meta.get("description") or ""), "meta": tags, "body": _clean(head["body"]),
+           "answer": _clean(html_unescape(page.meta.get("description") or "")), "meta": tags, "body": _clean(head["body"]),
            "kind": kind or "p", "parent": -1}
     # parents are indices within the page; the page top comes first
     for doc in out:

@@ -10,6 +10,7 @@ from snippets.retrieval.ann import (HNSW, IVFPQ, IVFFlat, ProductQuantizer, byte
 from snippets.retrieval.bm25 import (bm25_idf, bm25_index, bm25_scores, linear_fuse, minmax, rrf_fuse,
                                      tokenize, top_k)
 from snippets.retrieval.rag import (ToyEncoder, answer_relevance, assemble_context, context_precision,
+                                    planted_facts_document, synthetic_faq,
                                     expand_to_parents, fixed_size_chunks, parent_child_chunks,
                                     recursive_split, split_fraction, supported_fraction)
 
@@ -114,6 +115,15 @@ def test_rrf_rewards_agreement_and_k_controls_how_much():
     assert ids.index("both") < ids.index("solo")           # 2/62 > 1/61: two second places beat one first
     ids0, s0 = rrf_fuse([["solo", "w"], ["v", "u", "both"], ["t", "s", "both"]], k=0)
     assert ids0[0] == "solo"                                # k = 0: 1/1 > 2/3, the single top wins
+
+
+def test_rrf_constant_sets_how_much_first_place_beats_tenth():
+    ratio = {}
+    for k in (0, 60):
+        _, (s1,) = rrf_fuse([["a"]], k=k)
+        _, s10 = rrf_fuse([[f"x{i}" for i in range(9)] + ["b"]], k=k)
+        ratio[k] = s1 / s10[-1]
+    assert ratio[0] == pytest.approx(10) and ratio[60] == pytest.approx(70 / 61)   # 10x vs 1.15x
 
 
 def test_rrf_depends_only_on_ranks():
@@ -359,3 +369,31 @@ def test_bytes_per_vector_formulas():
     assert bytes_per_vector("hnsw_flat", d=768, M=32) == 3072 + 256
     with pytest.raises(ValueError, match="unknown index type 'lsh'"):
         bytes_per_vector("lsh", d=8)
+
+
+# ------------------------------------------------------------------------------------ synthetic data
+
+def test_synthetic_faq_labels_are_consistent():
+    data = synthetic_faq(seed=0)
+    docs, queries, relevant, qtype = data["docs"], data["queries"], data["relevant"], data["qtype"]
+    assert len(docs) == 180 and len(queries) == len(relevant) == 120
+    skus = [w for d in docs for w in d.split() if w.startswith("sku")]
+    assert len(skus) == len(set(skus)) == 180                       # one unique product code per document
+    for q, rel, t in zip(queries, relevant, qtype):
+        assert rel                                                  # every query has a relevant document
+        if t == "id":
+            (i,) = rel
+            assert q.split()[0] in docs[i].split()                  # the code names exactly that document
+    assert synthetic_faq(seed=0)["docs"] == docs                    # deterministic
+
+
+def test_planted_facts_sit_where_they_say():
+    tokens, facts, queries, filler, names = planted_facts_document(seed=0, n_tokens=3000, n_facts=20)
+    assert len(tokens) == 3000 and not set(names) & set(filler)
+    ends = -1
+    for (p, length, name, number), q in zip(facts, queries):
+        assert p > ends                                             # facts do not overlap
+        ends = p + length - 1
+        assert tokens[p:p + 6] == ["the", "access", "code", "for", "vault", name]
+        assert tokens[p + length - 2:p + length] == ["is", number]
+        assert tokens.count(name) == 1 and q[-1] == name

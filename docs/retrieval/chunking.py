@@ -9,14 +9,14 @@
 # ---
 # # 分块大小、重叠与召回率
 #
-# 对应问题：[文本怎么分块（chunking）？chunk size 怎么选？](rag.md#chunking)、
+# 对应问题：[文本怎么分块（chunking）？块多大合适？](rag.md#chunking)、
 # [为什么要有重叠（overlap）？设多大？](rag.md#chunk-overlap)、[小块检索、大块送入是什么？](rag.md#small-to-big)
 #
 # ## 实验设置 {#setup}
 #
 # 一篇 12000 个词的合成文档，填充词来自 400 个无意义的伪词；其中 60 处埋了一条事实：
 # `the access code for vault <名字>`，隔 $g$ 个填充词（$g$ 在 0 到 24 之间随机）之后是 `is <号码>`。
-# 事实的长度 $L=8+g$ 在 8 到 32 个词之间，名字和号码全文唯一，位置已知。
+# 事实的长度 $L=8+g$ 在 8 到 32 个词之间，名字和号码全文唯一，位置已知（生成器是 `snippets/retrieval/rag.py` 里的 `planted_facts_document`）。
 # 查询是 `access code vault <名字>`。一条查询算**命中**，当且仅当前 $k=3$ 个检索到的块里有一块**完整包含**这条事实：
 # 名字和号码被切到两块里时，拿到前一块的模型只知道“有个密码”，答不出号码。
 #
@@ -29,24 +29,10 @@ import numpy as np
 import matplotlib.pyplot as plt
 
 from snippets.retrieval.rag import (ToyEncoder, expand_to_parents, fixed_size_chunks, parent_child_chunks,
-                                    split_fraction)
-
-rng = np.random.default_rng(0)
-SYL = ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "da", "ve", "zu", "ho", "gi", "fe", "bu", "ya"]
-WORDS = sorted({"".join(rng.choice(SYL, size=3)) for _ in range(3000)})
-FILLER, NAMES = WORDS[:400], WORDS[400:460]            # names never occur as filler
-L, N_TOK, N_FACT, K = 8, 12000, 60, 3                 # L: the shortest fact (no gap), used for the formula
-
-tokens = list(rng.choice(FILLER, size=N_TOK))
-slots = rng.choice(N_TOK // 100, size=N_FACT, replace=False) * 100 + rng.integers(0, 60, size=N_FACT)
-facts = []                                              # (start, length, name, number)
-for i, p in enumerate(sorted(slots)):
-    name, number, gap = NAMES[i], f"n{rng.integers(10**5, 10**6)}", int(rng.integers(0, 25))
-    words = ["the", "access", "code", "for", "vault", name] + list(rng.choice(FILLER, size=gap)) + ["is", number]
-    tokens[p:p + len(words)] = words
-    facts.append((int(p), len(words), name, number))
-assert len(tokens) == N_TOK
-queries = [["access", "code", "vault", name] for _, _, name, _ in facts]
+                                    planted_facts_document, split_fraction)
+L, N_TOK, K = 8, 12000, 3                 # L: the shortest fact (no gap), used for the formula
+tokens, facts, queries, FILLER, NAMES = planted_facts_document(seed=0, n_tokens=N_TOK, n_facts=60)
+assert len(tokens) == N_TOK and min(f[1] for f in facts) == L and max(f[1] for f in facts) <= 32
 print(" ".join(tokens[facts[0][0] - 3: facts[0][0] + facts[0][1] + 3]))
 print("query:", " ".join(queries[0]))
 

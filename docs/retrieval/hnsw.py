@@ -77,6 +77,10 @@ for e, c, r in zip(efs, cost, rec):
     if e in (10, 40, 160):
         ax.annotate(f"ef={e}", (c, r), textcoords="offset points", xytext=(6, -12), fontsize=10)
 ax.semilogx([N], [1.0], "k*", ms=10, label="brute force")
+ticks = [100, 200, 500, 1000, 2000, 5000]
+ax.set_xticks(ticks)
+ax.set_xticklabels([str(t) for t in ticks])
+ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel("distance computations per query")
 ax.set_ylabel("recall@10")
 ax.set_ylim(min(rec) - 0.05, 1.02)

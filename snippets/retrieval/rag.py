@@ -228,3 +228,93 @@ def answer_relevance(question_vec, generated_question_vecs):
     cos = g @ q / (np.linalg.norm(g, axis=1) * np.linalg.norm(q))
     return float(cos.mean())
 # --8<-- [end:ragas]
+
+
+# ---- 合成语料（notebook 用的、自带标注的数据；不在页面上展示）-------------------------------------------
+
+FAQ_TABLE = """
+laptop: laptop keyboard trackpad usb | battery charge power | screen display panel | slow laggy sluggish
+phone: phone sim app android | camera lens photo | crack shatter smash | call voice ring
+printer: printer paper toner tray | jam stuck blocked | ink cartridge refill | wifi wireless network
+router: router modem ethernet firmware | reset reboot restart | password passphrase credentials | speed bandwidth throughput
+headphones: headphones earbuds audio bluetooth | pair connect link | noise hiss static | volume loudness gain
+tv: tv remote hdmi channel | picture image colour | subtitles captions transcript | mount bracket wall
+washer: washer drum laundry detergent | leak drip puddle | spin rotate tumble | smell odour stink
+fridge: fridge freezer compressor shelf | cold chill cool | ice frost frozen | hum buzz rattle
+bike: bike pedal chain saddle | brake stop halt | tyre tire wheel | gear shift derailleur
+watch: watch strap wrist face | waterproof water swim | heart pulse bpm | sync upload transfer
+vacuum: vacuum hoover dust carpet | suction pull draw | filter mesh hepa | dock base station
+coffee: coffee espresso grinder beans | descale limescale decalcify | milk froth steam | bitter burnt sour
+"""
+FAQ_FILLER = ("how do i fix my the when after update problem issue help please new "
+              "again sometimes always morning week stopped working").split()
+
+
+def synthetic_faq(seed=0, docs_per_topic=15, n_id_queries=60, n_paraphrase_queries=60):
+    """180 篇合成的产品客服 FAQ 和两类带标注的查询（见 hybrid-retrieval notebook）。
+
+    每行 FAQ_TABLE 是一个产品类别：4 个主题词 | 3 个概念，每个概念 3 个同义说法。每篇文档 = 全库唯一的型号
+    + 2 个主题词 + 2 个概念（每个概念一种说法，一半的情况下再加第二种）+ 4 个通用词，打乱顺序。
+    型号查询：型号 + 一个概念词，相关文档只有那一篇；改写查询：两个概念各一种说法 + 产品名 + 一个通用词，
+    相关文档是同类别里恰好写了这两个概念的文档。
+    """
+    rng = np.random.default_rng(seed)
+    topics = []
+    for line in FAQ_TABLE.strip().splitlines():
+        name, rest = line.split(": ")
+        ctx, *concepts = [part.split() for part in rest.split(" | ")]
+        topics.append((name, ctx, [tuple(c) for c in concepts]))
+    docs, doc_topic, doc_concepts, skus = [], [], [], []
+    for t_i, (_, ctx, concepts) in enumerate(topics):
+        for _ in range(docs_per_topic):
+            sku = f"sku{rng.integers(1000, 10000)}"
+            while sku in skus:
+                sku = f"sku{rng.integers(1000, 10000)}"
+            chosen = rng.choice(3, size=2, replace=False)
+            words = [sku] + list(rng.choice(ctx, size=2, replace=False))
+            for c in chosen:
+                words += list(rng.choice(concepts[c], size=1 + int(rng.random() < 0.5), replace=False))
+            words += list(rng.choice(FAQ_FILLER, size=4))
+            rng.shuffle(words)
+            docs.append(" ".join(words))
+            doc_topic.append(t_i)
+            doc_concepts.append(set(int(c) for c in chosen))
+            skus.append(sku)
+    n = len(docs)
+    queries, relevant, qtype = [], [], []
+    for i in rng.choice(n, size=n_id_queries, replace=False):
+        c = rng.choice(sorted(doc_concepts[i]))
+        queries.append(f"{skus[i]} {topics[doc_topic[i]][2][c][rng.integers(3)]}")
+        relevant.append({int(i)})
+        qtype.append("id")
+    for _ in range(n_paraphrase_queries):
+        t_i = rng.integers(len(topics))
+        pair = set(int(c) for c in rng.choice(3, size=2, replace=False))
+        words = [topics[t_i][2][c][rng.integers(3)] for c in sorted(pair)]
+        product = topics[t_i][1][rng.integers(4)]
+        queries.append(" ".join(words + [product, rng.choice(FAQ_FILLER)]))
+        relevant.append({j for j in range(n) if doc_topic[j] == t_i and doc_concepts[j] == pair})
+        qtype.append("paraphrase")
+    return {"topics": topics, "docs": docs, "queries": queries, "relevant": relevant,
+            "qtype": np.array(qtype), "filler": FAQ_FILLER}
+
+
+def planted_facts_document(seed=0, n_tokens=12000, n_facts=60, max_gap=24):
+    """一篇合成长文档（见 chunking notebook）：400 个伪词作填充，60 处埋一条事实
+    “the access code for vault <名字> <0 到 max_gap 个填充词> is <号码>”，名字和号码全文唯一。
+
+    返回 (tokens, facts, queries)，facts 是 (起点, 长度, 名字, 号码)，查询是 access code vault <名字>。"""
+    rng = np.random.default_rng(seed)
+    syl = ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "da", "ve", "zu", "ho", "gi", "fe", "bu", "ya"]
+    words = sorted({"".join(rng.choice(syl, size=3)) for _ in range(3000)})
+    filler, names = words[:400], words[400:400 + n_facts]          # names never occur as filler
+    tokens = list(rng.choice(filler, size=n_tokens))
+    slots = rng.choice(n_tokens // 100, size=n_facts, replace=False) * 100 + rng.integers(0, 60, size=n_facts)
+    facts = []
+    for i, p in enumerate(sorted(slots)):
+        name, number, gap = names[i], f"n{rng.integers(10**5, 10**6)}", int(rng.integers(0, max_gap + 1))
+        fact = ["the", "access", "code", "for", "vault", name] + list(rng.choice(filler, size=gap)) + ["is", number]
+        tokens[p:p + len(fact)] = fact
+        facts.append((int(p), len(fact), name, number))
+    queries = [["access", "code", "vault", name] for _, _, name, _ in facts]
+    return tokens, facts, queries, filler, names

@@ -29,6 +29,7 @@ import re
 import shutil
 import tempfile
 import textwrap
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,7 @@ class Rendered:
 
 
 _results: dict[str, Rendered] = {}
+_AST_LOCK = threading.Lock()
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -92,7 +94,8 @@ def snippet_imports(path: Path, source: str | None = None) -> list[tuple[int, st
     """(line, module) for every ``snippets.*`` import in a Python file."""
     source = path.read_text(encoding="utf-8") if source is None else source
     try:
-        tree = ast.parse(source, filename=str(path))
+        with _AST_LOCK:  # CPython 3.11's parser is not safe to run in several threads at once (gh-106905)
+            tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
         raise PluginError(f"{_rel(path)}:{exc.lineno}: syntax error: {exc.msg}") from None
     found = []

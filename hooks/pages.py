@@ -179,15 +179,21 @@ def title_problems(page: Page, markdown: str) -> list[str]:
     return []
 
 
+def tag_key(tag: str) -> str:
+    """What the tags page makes of a tag's id: case and punctuation go ("pass@k" and "pass^k" are one)."""
+    return re.sub(r"[^\w]", "", tag.lower())
+
+
 def tag_problems(page: Page) -> list[str]:
-    """Two spellings of one tag ("Embedding" / "embedding") make two entries with one id on the tags page."""
+    """Two tags that differ only in case or punctuation ("Embedding" / "embedding", "pass@k" / "pass^k")
+    make two entries with one id on the tags page."""
     problems = []
     for tag in page.meta.get("tags") or []:
         tag = str(tag)
-        first = _tags.setdefault(tag.lower(), (tag, page.file.src_uri))
+        first = _tags.setdefault(tag_key(tag), (tag, page.file.src_uri))
         if first[0] != tag:
-            problems.append(f"docs/{page.file.src_uri}:1: tag {tag!r} differs only in case from {first[0]!r} "
-                            f"(docs/{first[1]}); write it one way")
+            problems.append(f"docs/{page.file.src_uri}:1: tag {tag!r} differs only in case or punctuation from "
+                            f"{first[0]!r} (docs/{first[1]}); write one tag one way, or two tags differently")
     return problems
 
 
@@ -536,3 +542,7 @@ def clean_markup(html: str) -> str:
 
 def on_post_page(output: str, page: Page, config):
     return clean_markup(output)
+
+
+def on_post_template(output: str, template_name: str, config):
+    return clean_markup(output) if template_name.endswith(".html") else output

@@ -209,7 +209,7 @@ def test_topic_list_names_a_page_of_another_topic(project):
 def test_tags_that_differ_only_in_case(project):
     edit(project / PAGE, "tags: [归一化,", "tags: [归一化, transformer,")
     assert_fails(build(project), r"docs/normalization/layernorm\.md:1: tag 'transformer' differs only in case "
-                 r"from 'Transformer'")
+                 r"or punctuation from 'Transformer'")
 
 
 def test_invalid_mermaid_diagram(project):

@@ -43,7 +43,9 @@ def main() -> int:
             try:
                 svg = page.evaluate(
                     """async ([id, source, theme, font]) => {
-                        mermaid.initialize({startOnLoad: false, theme, securityLevel: "strict",
+                        // the dark theme's edge labels are #ccc on #585858 (4.43:1): a darker label ground
+                        const themeVariables = theme === "dark" ? {edgeLabelBackground: "#3b3b3b"} : {};
+                        mermaid.initialize({startOnLoad: false, theme, themeVariables, securityLevel: "strict",
                                             fontFamily: font, deterministicIds: true, deterministicIDSeed: id});
                         const slot = document.getElementById("slot");
                         const {svg} = await mermaid.render(id, source, slot);

@@ -537,6 +537,30 @@ def clean_markup(html: str) -> str:
     html = re.sub(r'(<(?:rect|line|text|g|path)\b[^>]*?) name="[^"]*"', r"\1", html)
     html = re.sub(r'(<span class="(?:nodeLabel|edgeLabel)[^"]*"[^>]*>)<p>(.*?)</p>', r'\1<span class="mermaid-p">\2</span>', html)
     html = re.sub(r"<th(\s[^>]*)?>\s*</th>", lambda m: f"<td{m.group(1) or ''}></td>", html)
+    return unique_landmarks(html)
+
+
+NESTED_NAV = re.compile(r'<nav class="md-nav" data-md-level="(\d+)" aria-labelledby="([^"]+)_label"([^>]*)>'
+                        r'(\s*<label class="md-nav__title" for="\2">(.*?)</label>)', re.S)
+
+
+def unique_landmarks(html: str) -> str:
+    """Every navigation landmark gets its own name: a nested section's nav is named by its title (Material
+    points it at an icon-only label), the breadcrumb is "当前位置", and the copy of the table of contents in
+    the mobile drawer is told apart from the sidebar's."""
+    def name(m):
+        title = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m.group(5))).strip()
+        label = f' aria-label="{html_escape(title, quote=True)}"' if title else ""
+        return f'<nav class="md-nav" data-md-level="{m.group(1)}"{label}{m.group(3)}>{m.group(4)}'
+
+    html = NESTED_NAV.sub(name, html)
+    html = html.replace('<nav class="md-path" aria-label="导航栏">', '<nav class="md-path" aria-label="当前位置">')
+    html = re.sub(r'<nav class="md-tags"\s*>', '<nav class="md-tags" aria-label="本页标签">', html)
+    first = html.find('<nav class="md-nav md-nav--secondary" aria-label="目录">')
+    if first >= 0 and html.count('<nav class="md-nav md-nav--secondary" aria-label="目录">') > 1:
+        # the first copy sits in the primary (drawer) navigation, the second in the sidebar
+        html = (html[:first] + '<nav class="md-nav md-nav--secondary" aria-label="本页目录（导航抽屉）">'
+                + html[first + len('<nav class="md-nav md-nav--secondary" aria-label="目录">'):])
     return html
 
 

@@ -38,11 +38,13 @@ MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")
 PAIR = re.compile(r'<mjx-c class="(mjx-c[0-9A-F]+)(?: (TEX-[A-Z0-9]+))?"')
 VARIANT = re.compile(r"\.(TEX-[A-Z0-9]+)\b")
-# widths in em of the body font (16 px): a 375 px phone's article column is 343 px, a desktop's ~720 px
-PHONE_COLUMN_EM = 21.0
-DESKTOP_COLUMN_EM = 44.0
-WIDE_INLINE_EM = 15.0  # an inline formula wider than this gets its own line box
-PHONE_HINT_EM = 28.0   # wider than any screen up to 480 px: the "swipe" hint is certain to be true
+# Widths in em of the math as MathJax measures it: a 375 px phone's article column is 343 px (21.4 em of
+# the 16 px body font), a desktop's ~720 px, and the browser draws math ~1.15x the body font.
+MATH_SCALE = 1.15
+PHONE_COLUMN_EM = 21.4 / MATH_SCALE
+DESKTOP_COLUMN_EM = 45.0 / MATH_SCALE
+WIDE_INLINE_EM = 15.0 / MATH_SCALE   # an inline formula wider than this gets its own line box
+PHONE_HINT_EM = 28.0 / MATH_SCALE    # wider than any screen up to 480 px: the "swipe" hint is certain
 OPENERS = set("（“‘《「『【")
 CLOSERS = set("，。；：、？！）”’》」』】")
 VERSION = hashlib.sha256((HOOKS / "typeset.js").read_bytes()).hexdigest()[:16]

@@ -1,0 +1,155 @@
+"""What a reader sees, on every page, at 375 px and 1280 px, in the light and the dark palette.
+
+Each page is loaded in headless Chromium with its skipped blocks rendered, and checked for:
+
+* diagrams: the smallest label at its displayed size is at least 11 CSS px, or the zoom view (natural
+  size) reaches 11 px;
+* figures: no wider than the article column, alt text, zoomable;
+* anything that scrolls sideways (formulas, tables) can be reached with the keyboard and shows a cue;
+* no stray space between two Chinese characters; the one-sentence answer at body-text size;
+* axe-core (WCAG 2.1 AA and best practices): no violation.
+
+Pages are split between two worker processes (the machine has two cores); each failure names the page,
+the width, the palette and the element.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from browser import launch, serve
+from conftest import PREFIX, ROOT, html_pages, page_url
+
+pytestmark = pytest.mark.browser
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+COMBOS = [(375, "light"), (375, "dark"), (1280, "light"), (1280, "dark")]
+MIN_DIAGRAM_PX = 11.0
+WORKERS = 2
+
+MEASURE = r"""() => {
+  const out = {diagrams: [], figures: [], scroll: [], spaces: [], answers: [], column: 0};
+  const article = document.querySelector("article");
+  if (!article) return out;
+  out.column = article.clientWidth;
+  const label = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+    (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\s+/).slice(0, 3).join(".") : "");
+  for (const d of article.querySelectorAll(".mermaid-diagram")) {
+    const svg = [...d.querySelectorAll("svg")].find((s) => s.getBoundingClientRect().width > 0);
+    if (!svg) { out.diagrams.push([d.dataset.diagram, null, null, false]); continue; }
+    const box = svg.viewBox.baseVal;
+    const scale = svg.getBoundingClientRect().width / (box && box.width ? box.width : svg.getBoundingClientRect().width);
+    let min = Infinity;
+    for (const el of svg.querySelectorAll("text, tspan, foreignObject span, foreignObject div")) {
+      if (!el.textContent.trim() || el.children.length && el.tagName !== "text") continue;
+      min = Math.min(min, parseFloat(getComputedStyle(el).fontSize));
+    }
+    out.diagrams.push([d.dataset.diagram, min * scale, min, Boolean(d.querySelector("button.diagram-zoom"))]);
+  }
+  for (const img of article.querySelectorAll("img.nb-figure")) {
+    out.figures.push([img.getAttribute("src"), img.getBoundingClientRect().width, img.getAttribute("alt") || "",
+                      img.getAttribute("role"), img.tabIndex]);
+  }
+  const candidates = article.querySelectorAll("div.arithmatex, span.arithmatex, .table-block, .md-typeset__scrollwrap, pre, code, table, .tabbed-content, .mermaid-diagram");
+  for (const el of candidates) {
+    const cs = getComputedStyle(el);
+    if (!["auto", "scroll"].includes(cs.overflowX) || el.scrollWidth <= el.clientWidth + 1) continue;
+    const focusable = el.tabIndex >= 0 || Boolean(el.querySelector("a[href], button, [tabindex='0']"));
+    const cue = el.matches(".math-scroll-m, .math-scroll-d, .table-scroll, pre, code, pre *");
+    if (!focusable || !cue) out.scroll.push([label(el), focusable, cue, el.scrollWidth - el.clientWidth]);
+  }
+  for (const el of article.querySelectorAll("p, li, td, th, h1, h2, h3, h4, dd, dt, .admonition-title")) {
+    if (el.closest("pre, code, svg, .mermaid-diagram")) continue;
+    const text = el.innerText;
+    const m = text.match(/[\u4e00-\u9fff][ \t\n]+[\u4e00-\u9fff]/);
+    if (m && !el.querySelector("br")) out.spaces.push([label(el), text.slice(Math.max(0, m.index - 12), m.index + 14)]);
+  }
+  const body = article.querySelector(":scope > p");
+  const bodySize = body ? parseFloat(getComputedStyle(body).fontSize) : 16;
+  for (const p of article.querySelectorAll(".admonition.tip > p:not(.admonition-title)")) {
+    const size = parseFloat(getComputedStyle(p).fontSize);
+    if (size < bodySize - 0.5) out.answers.push([label(p.parentElement), size, bodySize]);
+  }
+  return out;
+}"""
+
+AXE_RUN = """() => axe.run({exclude: [["mjx-math"]]}, {
+    runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    resultTypes: ["violations"]
+  }).then((r) => r.violations.map((v) => ({id: v.id, nodes: v.nodes.map((n) => ({
+    target: n.target.join(" "), html: n.html.slice(0, 300),
+    why: (n.any.concat(n.all, n.none)[0] || {}).message || ""}))})))"""
+
+
+def false_positive(rule: str, node: dict) -> bool:
+    """axe reads no text in MathJax's assistive MathML, so a header cell holding only a formula looks
+    empty to it; screen readers read the MathML."""
+    return rule == "empty-table-header" and "arithmatex" in node["html"]
+
+
+def check_pages(base: str, urls: list[str]) -> list[str]:
+    """Run in a worker process: every check on every URL in every width and palette."""
+    problems = []
+    axe = AXE.read_text(encoding="utf-8")
+    with launch() as browser:
+        for width, scheme in COMBOS:
+            ctx = browser.new_context(viewport={"width": width, "height": 800}, color_scheme=scheme)
+            page = ctx.new_page()
+            for url in urls:
+                where = f"{url or '/'} @{width}px {scheme}"
+                try:
+                    page.goto(base + url, wait_until="load")
+                    page.evaluate("() => document.fonts.ready.then(() => true)")
+                    page.add_style_tag(content=".lazy-block { content-visibility: visible !important; }")
+                    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                    m = page.evaluate(MEASURE)
+                    page.add_script_tag(content=axe)
+                    violations = page.evaluate(AXE_RUN)
+                except Exception as exc:  # noqa: BLE001
+                    problems.append(f"{where}: could not be checked: {exc}")
+                    continue
+                for key, displayed, natural, zoom in m["diagrams"]:
+                    if displayed is None:
+                        problems.append(f"{where}: diagram {key} shows no SVG")
+                    elif displayed < MIN_DIAGRAM_PX and not (zoom and natural >= MIN_DIAGRAM_PX):
+                        problems.append(f"{where}: diagram {key}: smallest label {displayed:.1f} px "
+                                        f"(natural {natural:.1f} px, zoom view: {zoom})")
+                for src, shown, alt, role, tab in m["figures"]:
+                    if shown > m["column"] + 1:
+                        problems.append(f"{where}: figure {src} is {shown:.0f} px wide in a {m['column']} px column")
+                    if len(alt) < 8 or role != "button" or tab < 0:
+                        problems.append(f"{where}: figure {src}: alt {alt[:20]!r}, role {role}, tabindex {tab}")
+                for el, focusable, cue, hidden in m["scroll"]:
+                    problems.append(f"{where}: {el} hides {hidden} px sideways "
+                                    f"({'' if focusable else 'no keyboard focus'}{'' if cue else ', no cue'})")
+                for el, text in m["spaces"]:
+                    problems.append(f"{where}: {el}: a space between Chinese characters: …{text}…")
+                for el, size, body in m["answers"]:
+                    problems.append(f"{where}: {el}: one-sentence answer at {size} px, body text {body} px")
+                for v in violations:
+                    nodes = [n for n in v["nodes"] if not false_positive(v["id"], n)]
+                    for n in nodes[:3]:
+                        problems.append(f"{where}: axe {v['id']}: {n['target']}: {n['why'][:160]}")
+            ctx.close()
+    return problems
+
+
+@pytest.fixture(scope="module")
+def base(site):
+    with serve(site, PREFIX) as url:
+        yield url
+
+
+def test_every_page_is_readable_and_accessible_at_both_widths_in_both_palettes(site, base):
+    urls = [page_url(site, p) for p in html_pages(site)]
+    assert AXE.is_file(), "axe-core is missing: run `make setup` (npm ci)"
+    chunks = [urls[i::WORKERS] for i in range(WORKERS)]
+    spawn = multiprocessing.get_context("spawn")  # fresh interpreters: no threads or browser inherited
+    with concurrent.futures.ProcessPoolExecutor(max_workers=WORKERS, mp_context=spawn) as pool:
+        results = list(pool.map(check_pages, [base] * WORKERS, chunks))
+    problems = sorted(p for chunk in results for p in chunk)
+    assert not problems, f"{len(problems)} reading problems:\n" + "\n".join(problems[:80])

@@ -111,7 +111,7 @@ for k in shots:
     probe_acc.append((np.argmax(img_emb @ w + b, axis=1) == test_y).mean())
 w, b = linear_probe(train_emb, y, K)
 probe_full = (np.argmax(img_emb @ w + b, axis=1) == test_y).mean()
-print("k-shot probe:", dict(zip(shots, np.round(probe_acc, 3))), f"all {len(y)} labels: {probe_full:.3f}")
+print("k-shot probe:", {k: round(float(a), 3) for k, a in zip(shots, probe_acc)}, f"all {len(y)} labels: {probe_full:.3f}")
 assert probe_acc[0] < single              # one label per class is worth less than the text prompt
 assert probe_full > single                # with enough labels the probe wins
 

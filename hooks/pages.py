@@ -570,7 +570,7 @@ def unique_landmarks(html: str) -> str:
         return f'<nav class="md-nav" data-md-level="{m.group(1)}"{label}{m.group(3)}>{m.group(4)}'
 
     html = NESTED_NAV.sub(name, html)
-    html = html.replace('<nav class="md-path" aria-label="导航栏">', '<nav class="md-path" aria-label="当前位置">')
+    html = re.sub(r'<nav class="md-path" aria-label="[^"]*"\s*>', '<nav class="md-path" aria-label="当前位置">', html)
     html = re.sub(r'<nav class="md-tags"\s*>', '<nav class="md-tags" aria-label="本页标签">', html)
     first = html.find('<nav class="md-nav md-nav--secondary" aria-label="目录">')
     if first >= 0 and html.count('<nav class="md-nav md-nav--secondary" aria-label="目录">') > 1:

@@ -63,11 +63,27 @@ MEASURE = r"""() => {
     const cue = el.matches(".math-scroll-m, .math-scroll-d, .table-scroll, pre, code, pre *");
     if (!focusable || !cue) out.scroll.push([label(el), focusable, cue, el.scrollWidth - el.clientWidth]);
   }
+  // the text a reader sees, formulas and code as a Latin placeholder, white space collapsed as CSS does
+  const seen = (el) => {
+    let text = "";
+    const walk = (node) => {
+      for (const child of node.childNodes) {
+        if (child.nodeType === 3) text += child.nodeValue;
+        else if (child.nodeType === 1) {
+          if (child.matches("mjx-container, code, svg, .copy-link, .headerlink")) text += "x";
+          else if (child.tagName === "BR") text += "\n";
+          else walk(child);
+        }
+      }
+    };
+    walk(el);
+    return text.replace(/[ \t\n]+/g, " ");
+  };
   for (const el of article.querySelectorAll("p, li, td, th, h1, h2, h3, h4, dd, dt, .admonition-title")) {
     if (el.closest("pre, code, svg, .mermaid-diagram")) continue;
-    const text = el.innerText;
-    const m = text.match(/[\u4e00-\u9fff][ \t\n]+[\u4e00-\u9fff]/);
-    if (m && !el.querySelector("br")) out.spaces.push([label(el), text.slice(Math.max(0, m.index - 12), m.index + 14)]);
+    const text = seen(el);
+    const m = text.match(/[\u4e00-\u9fff] [\u4e00-\u9fff]/);
+    if (m) out.spaces.push([label(el), text.slice(Math.max(0, m.index - 12), m.index + 14)]);
   }
   const body = article.querySelector(":scope > p");
   const bodySize = body ? parseFloat(getComputedStyle(body).fontSize) : 16;

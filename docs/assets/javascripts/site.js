@@ -340,8 +340,7 @@
      page. They are button groups, not navigation. */
   function codeToolbars(root) {
     (root || document).querySelectorAll("nav.md-code__nav:not([role])").forEach(function (nav) {
-      nav.setAttribute("role", "group");
-      nav.setAttribute("aria-label", "代码块操作");
+      nav.setAttribute("role", "none");
     });
   }
   var article = document.querySelector(".md-content article");

@@ -141,7 +141,9 @@ def cache_key(path: Path, source: str, kernel: str, allow_errors: bool) -> str:
     h = hashlib.sha256()
     h.update(Path(__file__).read_bytes())
     h.update(STYLE.read_bytes())
-    h.update(f"{kernel}|{allow_errors}".encode())
+    # the path too: the rendering names the notebook's figures and download, so two notebooks with the
+    # same text at two paths (tools/triple.py's copies) must not share an entry
+    h.update(f"{_rel(path)}|{kernel}|{allow_errors}".encode())
     h.update(source.encode("utf-8"))
     for dep in snippet_dependencies(path, source):
         h.update(_rel(dep).encode())

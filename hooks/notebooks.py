@@ -199,19 +199,24 @@ def execute(path: Path, source: str, kernel: str, allow_errors: bool):
         timeout=TIMEOUT,
         startup_timeout=STARTUP_TIMEOUT,
         allow_errors=allow_errors,
+        shutdown_kernel="immediate",  # the outputs are in; nothing to wait for
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     try:
         return _run_cells(client, nb, path, lines)
     finally:
+        if km.has_kernel:  # a kernel that failed to start, or a cleanup that raised
+            km.shutdown_kernel(now=True)
         shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _run_cells(client, nb, path: Path, lines: list[int]):
     from nbclient.exceptions import CellExecutionError
 
-    with client.setup_kernel():
+    # cleanup_kc: the client did not create the kernel manager (km= above), so by default it would leave the
+    # kernel running until MkDocs exits; a clean build then held ~100 idle kernels (8 GB) at its end
+    with client.setup_kernel(cleanup_kc=True):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue

@@ -17,6 +17,7 @@ import atexit
 import hashlib
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -32,7 +33,7 @@ sys.path.insert(0, str(HOOKS))
 from pages import source_line  # noqa: E402
 from vendor import mermaid_version  # noqa: E402
 
-CACHE_DIR = ROOT / ".cache" / "mermaid"
+CACHE_DIR = Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "mermaid"
 DIAGRAM = re.compile(r'<div class="mermaid-diagram">(.*?)</div>', re.S)
 THEMES = (("light", "default"), ("dark", "dark"))
 VERSION = hashlib.sha256((HOOKS / "mermaid_render.py").read_bytes() + Path(__file__).read_bytes()).hexdigest()[:12]

@@ -14,8 +14,9 @@ notebook's bytes only. Here:
 * figures are published as deterministic SVG files ``<name>.figN.svg`` and the executed notebook as
   ``<name>.ipynb`` for download.
 
-Set ``BAGU_NOTEBOOKS=skip`` to drop notebooks from the build (used by ``make bench`` as the baseline) and
-``BAGU_NB_CACHE=DIR`` to use another cache directory (the reproducibility test builds twice from cold).
+Set ``BAGU_NOTEBOOKS=skip`` to drop notebooks from the build (used by ``make bench`` as the baseline),
+``BAGU_NB_CACHE=DIR`` to use another notebook cache, or ``BAGU_CACHE=DIR`` to move every build cache
+(notebooks, formulas, diagrams: the reproducibility test builds from cold with it).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ log = logging.getLogger("mkdocs.hooks.notebooks")
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
-CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or ROOT / ".cache" / "notebooks")
+CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "notebooks")
 STYLE = ROOT / "figs" / "bagu.mplstyle"
 TIMEOUT = 120  # seconds per cell
 STARTUP_TIMEOUT = 300  # seconds for a kernel to start: a loaded 2-core machine can take minutes

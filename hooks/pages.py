@@ -180,8 +180,11 @@ def title_problems(page: Page, markdown: str) -> list[str]:
 
 
 def tag_key(tag: str) -> str:
-    """What the tags page makes of a tag's id: case and punctuation go ("pass@k" and "pass^k" are one)."""
-    return re.sub(r"[^\w]", "", tag.lower())
+    """The id the tags page gives a tag (the site's slugify): "Embedding" and "embedding", "k-means" and
+    "k-means++", "pass@k" and "pass^k" each get one id."""
+    from pymdownx.slugs import slugify
+
+    return slugify(case="lower")(tag, "-")
 
 
 def tag_problems(page: Page) -> list[str]:
@@ -495,15 +498,28 @@ CJK_BREAK = re.compile(rf"([{CJK_RANGE}])((?:</[a-z]+>)*)\n[ \t]*((?:<(?:strong|
 RAW = re.compile(r"<(pre|script|style|svg|textarea)\b.*?</\1>", re.S)
 
 
+INLINE = r"(?:a|strong|em|mark|span|sub|sup|del|b|i)"
+# a space written around an inline element between Chinese characters: "见 [下一题](…) 的推导"
+CJK_SPACE_OPEN = re.compile(rf"([{CJK_RANGE}])[ \t]+((?:<{INLINE}\b[^>]*>)+)(?=[{CJK_RANGE}])")
+CJK_SPACE_CLOSE = re.compile(rf"(?<=[{CJK_RANGE}])((?:</{INLINE}>)+)[ \t]+([{CJK_RANGE}])")
+
+
+def _join(text: str) -> str:
+    text = CJK_BREAK.sub(r"\1\2\3\4", text)
+    text = CJK_SPACE_OPEN.sub(r"\1\2", text)
+    return CJK_SPACE_CLOSE.sub(r"\1\2", text)
+
+
 def join_cjk_lines(html: str) -> str:
-    """Markdown keeps a source line break as a newline, which browsers show as a space, wrong between
-    two Chinese characters. Join such breaks outside code, scripts and SVG (the source keeps its wrapping)."""
+    """Between two Chinese characters a space is wrong, but Markdown gives one for a source line break,
+    and authors write one around a link or emphasis ("见 [下一题](…) 的"). Remove both outside code,
+    scripts and SVG (the source keeps its wrapping and spacing)."""
     out, last = [], 0
     for m in RAW.finditer(html):
-        out.append(CJK_BREAK.sub(r"\1\2\3\4", html[last:m.start()]))
+        out.append(_join(html[last:m.start()]))
         out.append(m.group(0))
         last = m.end()
-    out.append(CJK_BREAK.sub(r"\1\2\3\4", html[last:]))
+    out.append(_join(html[last:]))
     return "".join(out)
 
 
@@ -554,7 +570,7 @@ def unique_landmarks(html: str) -> str:
         return f'<nav class="md-nav" data-md-level="{m.group(1)}"{label}{m.group(3)}>{m.group(4)}'
 
     html = NESTED_NAV.sub(name, html)
-    html = html.replace('<nav class="md-path" aria-label="导航栏">', '<nav class="md-path" aria-label="当前位置">')
+    html = re.sub(r'<nav class="md-path" aria-label="[^"]*"\s*>', '<nav class="md-path" aria-label="当前位置">', html)
     html = re.sub(r'<nav class="md-tags"\s*>', '<nav class="md-tags" aria-label="本页标签">', html)
     first = html.find('<nav class="md-nav md-nav--secondary" aria-label="目录">')
     if first >= 0 and html.count('<nav class="md-nav md-nav--secondary" aria-label="目录">') > 1:

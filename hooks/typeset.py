@@ -16,6 +16,7 @@ import atexit
 import hashlib
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ from pages import source_line  # noqa: E402
 from vendor import mathjax_dir  # noqa: E402
 
 ROOT = HOOKS.parent
-CACHE_DIR = ROOT / ".cache" / "mathjax"
+CACHE_DIR = Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "mathjax"
 CSS_URI = "assets/stylesheets/mathjax.css"
 MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")

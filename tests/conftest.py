@@ -28,9 +28,15 @@ def load_hook(name: str):
     return module
 
 
+def source_date_epoch() -> str:
+    """The last commit's time, as `make` exports it: builds of one commit then have the same dates."""
+    out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True).stdout
+    return out.strip() or "1700000000"
+
+
 def mkdocs_build(root: Path, site_dir: Path, env_extra: dict | None = None, check: bool = True):
     env = dict(os.environ, SITE_URL=TEST_SITE_URL, REPO_URL=TEST_REPO_URL, NO_MKDOCS_2_WARNING="1",
-               **(env_extra or {}))
+               SOURCE_DATE_EPOCH=os.environ.get("SOURCE_DATE_EPOCH") or source_date_epoch(), **(env_extra or {}))
     proc = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
         cwd=root, env=env, capture_output=True, text=True,

@@ -60,24 +60,30 @@ def assert_fails(proc, *needles):
         assert re.search(needle, out), f"message does not mention {needle!r}:\n{out[-3000:]}"
 
 
-def test_broken_internal_link(project):
-    append(project / PAGE, "\n见 [不存在的页面](nowhere.md)。\n")
-    assert_fails(build(project), r"normalization/layernorm\.md", r"nowhere\.md")
+@pytest.fixture(scope="module")
+def link_faults(tmp_path_factory):
+    """One build with four link faults at once: MkDocs validates every link and anchor and reports them
+    all before it fails, so the four rows below share this build."""
+    dst = faulty_copy(tmp_path_factory, "links")
+    append(dst / PAGE, "\n见 [不存在的页面](nowhere.md)。\n\n见 [另一个问题](layernorm.md#no-such-answer)。\n\n"
+                       "见 [实验](bn-ln-axes.py#no-such-section)。\n\n![图](missing-figure.svg)\n")
+    return build(dst)
 
 
-def test_broken_anchor(project):
-    append(project / PAGE, "\n见 [另一个问题](layernorm.md#no-such-answer)。\n")
-    assert_fails(build(project), r"normalization/layernorm\.md", r"no-such-answer")
+def test_broken_internal_link(link_faults):
+    assert_fails(link_faults, r"normalization/layernorm\.md.*nowhere\.md")
 
 
-def test_broken_anchor_into_a_notebook_page(project):
-    append(project / PAGE, "\n见 [实验](bn-ln-axes.py#no-such-section)。\n")
-    assert_fails(build(project), r"normalization/layernorm\.md", r"no-such-section")
+def test_broken_anchor(link_faults):
+    assert_fails(link_faults, r"normalization/layernorm\.md.*no-such-answer")
 
 
-def test_missing_image(project):
-    append(project / PAGE, "\n![图](missing-figure.svg)\n")
-    assert_fails(build(project), r"normalization/layernorm\.md", r"missing-figure\.svg")
+def test_broken_anchor_into_a_notebook_page(link_faults):
+    assert_fails(link_faults, r"normalization/layernorm\.md.*no-such-section")
+
+
+def test_missing_image(link_faults):
+    assert_fails(link_faults, r"normalization/layernorm\.md.*missing-figure\.svg")
 
 
 def test_missing_snippet_file(project):
@@ -102,32 +108,11 @@ def test_notebook_assertion_fails(project):
 
 def test_notebook_imports_a_snippet_that_no_longer_exists(project):
     (project / "snippets/normalization/norms.py").rename(project / "snippets/normalization/renamed.py")
-    assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+", r"snippets\.normalization\.norms")
-
-
-def test_invalid_tex(project):
-    append(project / PAGE, "\n$$\n\\frac{a}{b\n$$\n")
-    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"invalid TeX \(Missing close brace\)")
-
-
-def test_unknown_tex_macro(project):
-    append(project / PAGE, "\n行内公式 $\\mathcal{E}[x] + \\expectation{x}$ 用了未定义的宏。\n")
-    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"invalid TeX \(Undefined control sequence \\expectation\)")
-
-
-def test_duplicate_id(project):
-    append(project / PAGE, "\n## 重复的问题？ {#rmsnorm}\n\n正文。\n")
-    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"duplicate id 'rmsnorm'")
-
-
-def test_question_heading_without_id(project):
-    append(project / PAGE, "\n## 没有 id 的问题？\n\n正文。\n")
-    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+", r"heading without an explicit id")
+    assert_fails(build(project), r"docs/normalization/[a-z-]+\.py:\d+: imports snippets\.normalization\.norms")
 
 
 def test_published_id_removed_without_redirect(project):
     edit(project / PAGE, "{#weight-normalization}", "{#weight-norm}")
-    edit(project / "docs/normalization/index.md", "#weight-normalization)", "#weight-norm)")
     proc = run([sys.executable, "tools/ids.py"], project)
     assert_fails(proc, r"docs/normalization/layernorm\.md", r"'weight-normalization' is gone")
     # declaring the redirect (and registering the new id) makes it pass, and the build serves the redirect
@@ -169,32 +154,6 @@ def test_front_matter_yaml_error(project):
     assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+: front matter is not valid YAML")
 
 
-SNIPPET = "snippets/normalization/norms.py"
-
-
-def test_snippet_section_never_closed(project):
-    edit(project / SNIPPET, "# --8<-- [end:rms_norm]", "")
-    assert_fails(build(project), r"snippets/normalization/norms\.py:\d+: section 'rms_norm' opened but never closed")
-
-
-def test_snippet_section_closed_but_never_opened(project):
-    append(project / SNIPPET, "\n# --8<-- [end:ghost]\n")
-    assert_fails(build(project), r"snippets/normalization/norms\.py:\d+: section 'ghost' closed but never opened")
-
-
-def test_snippet_included_twice_in_a_page(project):
-    append(project / PAGE, '\n```python\n--8<-- "normalization/norms.py:rms_norm"\n```\n')
-    assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+: snippet \"normalization/norms\.py:rms_norm\" "
-                 r"included twice \(first at line \d+\)")
-
-
-def test_page_without_a_title(project):
-    text = (project / PAGE).read_text(encoding="utf-8")
-    title = next(line for line in text.splitlines() if line.startswith("# "))
-    edit(project / PAGE, title + "\n", "")
-    assert_fails(build(project), r"docs/normalization/layernorm\.md:1: page has no '# ' title")
-
-
 def test_notebook_output_shows_a_traceback_it_did_not_raise(project):
     append(project / NOTEBOOK, "\n# %%\nimport traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n"
                                "    traceback.print_exc()\n")
@@ -206,12 +165,87 @@ def test_topic_list_names_a_page_of_another_topic(project):
     assert_fails(build(project), r"docs/normalization/index\.md: bagu:questions names \['softmax\.md'\]")
 
 
-def test_tags_that_differ_only_in_case(project):
-    edit(project / PAGE, "tags: [归一化,", "tags: [归一化, transformer,")
-    assert_fails(build(project), r"docs/normalization/layernorm\.md:1: tag 'transformer' differs only in case "
-                 r"or punctuation from 'Transformer'")
-
-
 def test_invalid_mermaid_diagram(project):
     append(project / PAGE, "\n```mermaid\nflowchart TD\n  a[开始 --> \n```\n")
     assert_fails(build(project), r"docs/normalization/layernorm\.md:\d+: Mermaid cannot render this diagram")
+
+
+# --- Faults the build reports together: one build per group, one test (README row) per fault -------------
+
+SNIPPET = "snippets/normalization/norms.py"
+
+
+def faulty_copy(tmp_path_factory, name: str) -> Path:
+    dst = tmp_path_factory.mktemp(name) / "proj"
+    shutil.copytree(ROOT, dst, ignore=IGNORE)
+    (dst / "node_modules").symlink_to(ROOT / "node_modules")
+    return dst
+
+
+@pytest.fixture(scope="module")
+def page_rule_faults(tmp_path_factory):
+    """hooks/pages.py checks a page's headings, title, snippet includes and tags together and reports every
+    problem of the page at once."""
+    dst = faulty_copy(tmp_path_factory, "page-rules")
+    text = (dst / PAGE).read_text(encoding="utf-8")
+    title = next(line for line in text.splitlines() if line.startswith("# "))
+    edit(dst / PAGE, title + "\n", "")
+    edit(dst / PAGE, "tags: [归一化,", "tags: [归一化, transformer,")
+    append(dst / PAGE, "\n## 重复的问题？ {#rmsnorm}\n\n正文。\n\n## 没有 id 的问题？\n\n正文。\n\n"
+                       '```python\n--8<-- "normalization/norms.py:rms_norm"\n```\n')
+    return build(dst)
+
+
+def test_duplicate_id(page_rule_faults):
+    assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:\d+: duplicate id 'rmsnorm'")
+
+
+def test_question_heading_without_id(page_rule_faults):
+    assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:\d+: heading without an explicit id")
+
+
+def test_page_without_a_title(page_rule_faults):
+    assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:1: page has no '# ' title")
+
+
+def test_snippet_included_twice_in_a_page(page_rule_faults):
+    assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:\d+: snippet \"normalization/norms\.py:rms_norm\" "
+                 r"included twice \(first at line \d+\)")
+
+
+def test_tags_that_differ_only_in_case(page_rule_faults):
+    assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:1: tag 'transformer' differs only in case "
+                 r"or punctuation from 'Transformer'")
+
+
+@pytest.fixture(scope="module")
+def tex_faults(tmp_path_factory):
+    """hooks/typeset.py reports every formula of a page that MathJax cannot parse."""
+    dst = faulty_copy(tmp_path_factory, "tex")
+    append(dst / PAGE, "\n$$\n\\frac{a}{b\n$$\n\n行内公式 $\\mathcal{E}[x] + \\expectation{x}$ 用了未定义的宏。\n")
+    return build(dst)
+
+
+def test_invalid_tex(tex_faults):
+    assert_fails(tex_faults, r"docs/normalization/layernorm\.md:\d+: invalid TeX \(Missing close brace\)")
+
+
+def test_unknown_tex_macro(tex_faults):
+    assert_fails(tex_faults, r"docs/normalization/layernorm\.md:\d+: invalid TeX \(Undefined control sequence \\expectation\)")
+
+
+@pytest.fixture(scope="module")
+def snippet_section_faults(tmp_path_factory):
+    """hooks/pages.py checks every snippet file's sections before the build starts and lists them all."""
+    dst = faulty_copy(tmp_path_factory, "sections")
+    edit(dst / SNIPPET, "# --8<-- [end:rms_norm]", "")
+    append(dst / SNIPPET, "\n# --8<-- [end:ghost]\n")
+    return build(dst)
+
+
+def test_snippet_section_never_closed(snippet_section_faults):
+    assert_fails(snippet_section_faults, r"snippets/normalization/norms\.py:\d+: section 'rms_norm' opened but never closed")
+
+
+def test_snippet_section_closed_but_never_opened(snippet_section_faults):
+    assert_fails(snippet_section_faults, r"snippets/normalization/norms\.py:\d+: section 'ghost' closed but never opened")

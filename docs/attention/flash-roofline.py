@@ -5,7 +5,7 @@
 # ---
 # # 动手验证：roofline 上的矩阵乘、逐元素算子与 decode 注意力
 #
-# 对应问题：[什么是算术强度和 roofline？为什么标准 attention 是 memory-bound？](flash-attention.md#attention-memory-bound)、
+# 对应问题：[什么是算术强度和 roofline？为什么标准 attention 是 memory-bound？](gpu-roofline.md#attention-memory-bound)、
 # [FlashAttention-3 针对 Hopper 做了什么？](flash-attention.md#flash-attention-3)
 #
 # ## 硬件规格 {#specs}

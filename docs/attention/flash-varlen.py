@@ -5,9 +5,9 @@
 # ---
 # # 动手验证：varlen、文档掩码、块掩码与 split-KV
 #
-# 对应问题：[变长序列怎么办？](flash-attention.md#varlen-packing)、
-# [FlexAttention 是什么？](flash-attention.md#flexattention)、
-# [Flash-Decoding 是什么？](flash-attention.md#flash-decoding)
+# 对应问题：[变长序列怎么办？](flash-in-practice.md#varlen-packing)、
+# [FlexAttention 是什么？](flash-in-practice.md#flexattention)、
+# [Flash-Decoding 是什么？](flash-in-practice.md#flash-decoding)
 #
 # ## varlen = 逐条计算 = 文档掩码 {#varlen-equals-per-sequence}
 #

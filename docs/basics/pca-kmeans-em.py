@@ -1,7 +1,7 @@
 # %% [markdown]
 # ---
 # description: 验证 PCA 的特征分解与 SVD 给出同样的主成分、重构误差等于丢弃特征值之和、PCA 与 LDA 方向的差别；k-means 每次迭代目标单调不增、k-means++ 比随机初始化好；GMM 的 EM 对数似然单调上升、ELBO 在 E 步后取等并找回预设参数，以及共享方差趋于 0 时 EM 退化为 k-means。
-# tags: [PCA, SVD, LDA, k-means, EM, GMM, 动手验证]
+# tags: [PCA, SVD, LDA, k-means, k-means++ 初始化, EM, GMM, 动手验证]
 # ---
 # # 动手验证：PCA、k-means 与 EM
 #

@@ -11,9 +11,9 @@
 # ---
 # # LoRA 变体：rsLoRA、PiSSA、DoRA 与 GaLore
 #
-# 对应问题：[rsLoRA 为什么把 α/r 改成 α/√r？](finetuning.md#rslora) ·
-# [DoRA、PiSSA、LoRA+、AdaLoRA 分别改了什么？](finetuning.md#dora-pissa) ·
-# [GaLore 和 LoRA 有什么区别？](finetuning.md#galore)
+# 对应问题：[rsLoRA 为什么把 α/r 改成 α/√r？](peft.md#rslora) ·
+# [DoRA、PiSSA、LoRA+、AdaLoRA 分别改了什么？](peft.md#dora-pissa) ·
+# [GaLore 和 LoRA 有什么区别？](peft.md#galore)
 #
 # ## rsLoRA：更新幅度与秩 {#rslora-rank}
 #

@@ -10,7 +10,7 @@
 # ---
 # # SFT packing：掩码、位置编号、标签错位与 loss 权重
 #
-# 对应问题：[SFT 的 packing 是什么？会不会改变训练效果？](finetuning.md#sft-packing)
+# 对应问题：[SFT packing（样本拼接）是什么？会不会改变训练效果？](sft-data.md#sft-packing)
 #
 # ## 实验设置 {#setup}
 #

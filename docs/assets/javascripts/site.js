@@ -340,7 +340,24 @@
     });
   }
 
+  /* Material wraps each code block's copy button in a <nav>: dozens of unnamed navigation landmarks per
+     page. They are button groups, not navigation. */
+  function codeToolbars(root) {
+    (root || document).querySelectorAll("nav.md-code__nav:not([role])").forEach(function (nav) {
+      nav.setAttribute("role", "none");
+    });
+  }
+  var article = document.querySelector(".md-content article");
+  if (article && "MutationObserver" in window) {
+    new MutationObserver(function (records) {
+      for (var i = 0; i < records.length; i++) {
+        if (records[i].addedNodes.length) { codeToolbars(article); return; }
+      }
+    }).observe(article, {childList: true, subtree: true});
+  }
+
   function onPage() {
+    codeToolbars();
     bindSearch();
     anchorRedirect();
     copyLinks();

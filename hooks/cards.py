@@ -21,6 +21,7 @@ import functools
 import hashlib
 import io
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.pages import Page
 
+log = logging.getLogger("mkdocs.hooks.cards")
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "cards"
 SEARCH_CORE = ROOT / "docs" / "assets" / "javascripts" / "search-core.mjs"
@@ -214,9 +216,14 @@ def topic_of(page: Page) -> str:
     return sections[-1].title if sections else ""
 
 
+def is_home(page: Page) -> bool:
+    """The home page (it sits in the nav's 首页 section, so MkDocs' ``is_homepage`` is false for it)."""
+    return page.file.src_uri == "index.md"
+
+
 def card_fields(page: Page, config, questions: int) -> tuple[str, ...]:
     site = config["site_name"]
-    if page.is_homepage:
+    if is_home(page):
         return (site, "ML / LLM 面试知识库", site, f"{_total_questions()} 道题",
                 config.get("site_description") or "")
     topic = topic_of(page)
@@ -367,9 +374,14 @@ def on_config(config):
     return config
 
 
+_renamed: dict[str, str] = {}            # old id -> new id (redirects.yml), read once per build
+
+
 def on_pre_build(config):
     _questions.clear()
     _cards.clear()
+    _renamed.clear()
+    _renamed.update(id_redirects())
 
 
 def on_nav(nav, config, files):
@@ -396,7 +408,7 @@ def on_page_context(context, page: Page, config, nav):
     _cards[rel] = len(data)
     base = (config.get("site_url") or "/").rstrip("/") + "/"
     page.meta["og_image"] = {"url": base + rel, "width": WIDTH, "height": HEIGHT,
-                             "alt": f"{fields[1]}：{fields[0]}" if not page.is_homepage else fields[0]}
+                             "alt": f"{fields[1]}：{fields[0]}" if not is_home(page) else fields[0]}
     return context
 
 
@@ -413,7 +425,7 @@ def on_post_page(output: str, page: Page, config):
     questions = _questions.get(page.file.src_uri)
     if not questions:
         return output
-    mapping = redirects_into(page.file.src_uri, id_redirects(), {q["id"] for q in questions})
+    mapping = redirects_into(page.file.src_uri, _renamed, {q["id"] for q in questions})
     if not mapping:
         return output
     tag = f'<script type="application/json" id="review-redirects">{json.dumps(mapping)}</script>'
@@ -453,7 +465,7 @@ def review_index(pages: list[Page], questions: dict[str, list[dict]], redirects:
 def on_post_build(config):
     site = Path(config["site_dir"])
     pages = [p for p in (_nav.pages if _nav else []) if isinstance(p, Page)]
-    index = review_index(pages, _questions, id_redirects())
+    index = review_index(pages, _questions, _renamed)
     out = site / INDEX_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
@@ -462,3 +474,5 @@ def on_post_build(config):
     if site_url and (site / "sitemap.xml").is_file():
         lines.append(f"Sitemap: {site_url}/sitemap.xml")
     (site / "robots.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if _cards:
+        log.info("Link-preview cards: %d, %d to %d bytes", len(_cards), min(_cards.values()), max(_cards.values()))

@@ -323,7 +323,7 @@
     ui.card = el("section", {class: "review-card", "aria-labelledby": "review-card-q", hidden: true}, [
       ui.cardMeta, ui.cardQ, ui.answer,
       el("div", {class: "review-card__actions"}, [ui.reveal, ui.know, ui.again, ui.skip, ui.stop]),
-      el("p", {class: "review-card__keys", text: "键盘：空格 显示答案，1 会了，2 再看看，→ 跳过，Esc 结束。"})
+      el("p", {class: "review-card__keys", text: "键盘：空格键显示答案，1 会了，2 再看看，→ 跳过，Esc 结束。"})
     ]);
 
     ui.dueList = el("ol", {class: "review-list", id: "review-due"});
@@ -356,7 +356,7 @@
     ui.lists = el("div", {class: "review-lists"}, [
       el("h2", {id: "review-due-h", text: "到期的题目"}), ui.dueEmpty, ui.dueList, ui.freshBox, ui.laterBox,
       el("h2", {id: "review-progress-h", text: "各专题进度"}),
-      el("div", {class: "review-table", role: "group", "aria-labelledby": "review-progress-h", tabindex: "0"}, [table]),
+      el("div", {class: "review-table table-scroll", role: "group", "aria-labelledby": "review-progress-h", tabindex: "0"}, [table]),
       el("h2", {id: "review-io-h", text: "导出与导入"}),
       el("p", {text: "标记只保存在这个浏览器里。换设备或清理浏览器数据之前，先导出成一个小 JSON 文件；导入时与本机记录合并，同一道题保留较新的标记。"}),
       el("div", {class: "review-io"}, [ui.exportBtn, ui.importBtn, ui.file]), ui.io,

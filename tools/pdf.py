@@ -267,7 +267,7 @@ def document(entries, bodies, head, meta) -> str:
     cover = (f'<section class="pdf-cover md-typeset"><h1>{html.escape(meta["site_name"])}</h1>'
              f'<p>{html.escape(meta["description"])}</p>'
              f'<p class="pdf-cover__facts">{len(entries)} 页 · {questions} 道题 · {html.escape(meta["date"])} · '
-             f'{html.escape(meta["site_url"])}</p></section>')
+             f'{html.escape(meta["site_url"])}</p><p class="pdf-cover__facts"><a href="#pdf-toc">目录</a></p></section>')
     pages = "\n".join(f'<section class="pdf-page md-typeset" id="{e.anchor}">\n{b}\n</section>'
                       for e, b in zip(entries, bodies))
     return ("<!doctype html>\n<html lang=\"zh\"><head><meta charset=\"utf-8\">"
@@ -333,6 +333,59 @@ def destinations(pdf: bytes) -> tuple[dict[str, int], int]:
     for name, dest in reader.named_destinations.items():
         out[str(name).lstrip("/")] = reader.get_destination_page_number(dest) + 1
     return out, len(reader.pages)
+
+
+_TEXT_OPS = re.compile(rb"/([^\s/]+)\s+[-\d.]+\s+Tf|<([0-9A-Fa-f]*)>\s*Tj|\bET\b")
+_BFCHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+_BFRANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
+
+
+def _to_unicode(font) -> dict[bytes, str]:
+    """code -> text of one font's ToUnicode CMap (bfchar and bfrange)."""
+    out: dict[bytes, str] = {}
+    if "/ToUnicode" not in font:
+        return out
+    cmap = font["/ToUnicode"].get_object().get_data()
+    for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, re.S):
+        for lo, hi, dst in _BFRANGE.findall(block):
+            width, first = len(lo) // 2, bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
+            for i, code in enumerate(range(int(lo, 16), int(hi, 16) + 1)):
+                out[code.to_bytes(width, "big")] = first[:-1] + chr(ord(first[-1]) + i)
+    for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S):
+        for src, dst in _BFCHAR.findall(block):
+            out[bytes.fromhex(src.decode())] = bytes.fromhex(dst.decode()).decode("utf-16-be", "replace")
+    return out
+
+
+def page_texts(reader) -> list[str]:
+    """The text of every page, NFKC-normalised (Noto CJK's ToUnicode maps some glyphs to Kangxi radicals,
+    "⼯" for "工"), one text run per line. Chromium writes the CJK fonts as Type 3 fonts with one-byte
+    codes and simple BT/Tf/Td/Tj/ET text, which this reads at about 100 pages a second; pypdf's
+    extract_text takes one to two seconds per page of it."""
+    import unicodedata
+
+    cmaps: dict = {}
+    texts = []
+    for page in reader.pages:
+        fonts = (page.get("/Resources") or {}).get("/Font") or {}
+        contents = page.get_contents()
+        data = contents.get_data() if contents is not None else b""
+        codes, width, out = {}, 1, []
+        for name, hexcodes in ((m.group(1), m.group(2)) for m in _TEXT_OPS.finditer(data)):
+            if name is not None:
+                ref = fonts.get("/" + name.decode("latin-1"))
+                key = getattr(ref, "idnum", None) or id(ref)
+                if key not in cmaps:
+                    cmaps[key] = _to_unicode(ref.get_object()) if ref is not None else {}
+                codes = cmaps[key]
+                width = len(next(iter(codes), b"x"))
+            elif hexcodes is not None:
+                raw = bytes.fromhex(hexcodes.decode())
+                out.append("".join(codes.get(raw[i:i + width], "") for i in range(0, len(raw), width)))
+            else:
+                out.append("\n")
+        texts.append(unicodedata.normalize("NFKC", "".join(out)))
+    return texts
 
 
 def outline_items(entries: list[Entry]) -> list[tuple[int, str, str]]:

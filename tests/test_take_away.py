@@ -497,7 +497,7 @@ def test_review_page_is_accessible_at_both_widths_in_both_palettes(base, browser
     settled(page)
     page.add_script_tag(path=str(AXE))
     problems = page.evaluate(AXE_RUN)
-    page.screenshot(path=str(SHOTS / f"review-{width}-{scheme}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"review-{width}-{scheme}.png"))   # the first screen (the page is long)
     page.locator(".review-start").click()
     page.keyboard.press("Space")
     page.locator(".review-card__answer").wait_for(state="visible")

@@ -141,7 +141,9 @@ def cache_key(path: Path, source: str, kernel: str, allow_errors: bool) -> str:
     h = hashlib.sha256()
     h.update(Path(__file__).read_bytes())
     h.update(STYLE.read_bytes())
-    h.update(f"{kernel}|{allow_errors}".encode())
+    # the path too: the rendering names the notebook's figures and download, so two notebooks with the
+    # same text at two paths (tools/triple.py's copies) must not share an entry
+    h.update(f"{_rel(path)}|{kernel}|{allow_errors}".encode())
     h.update(source.encode("utf-8"))
     for dep in snippet_dependencies(path, source):
         h.update(_rel(dep).encode())
@@ -197,19 +199,24 @@ def execute(path: Path, source: str, kernel: str, allow_errors: bool):
         timeout=TIMEOUT,
         startup_timeout=STARTUP_TIMEOUT,
         allow_errors=allow_errors,
+        shutdown_kernel="immediate",  # the outputs are in; nothing to wait for
         resources={"metadata": {"path": str(path.parent)}},
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
     try:
         return _run_cells(client, nb, path, lines)
     finally:
+        if km.has_kernel:  # a kernel that failed to start, or a cleanup that raised
+            km.shutdown_kernel(now=True)
         shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _run_cells(client, nb, path: Path, lines: list[int]):
     from nbclient.exceptions import CellExecutionError
 
-    with client.setup_kernel():
+    # cleanup_kc: the client did not create the kernel manager (km= above), so by default it would leave the
+    # kernel running until MkDocs exits; a clean build then held ~100 idle kernels (8 GB) at its end
+    with client.setup_kernel(cleanup_kc=True):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue

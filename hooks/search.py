@@ -199,12 +199,27 @@ def load_aliases(path: Path = ALIASES) -> list[list[str]]:
     return groups
 
 
-PAIR_ZH_EN = re.compile(r"(?:^|(?<=[\s，。；：、“”*（(]))([\u4e00-\u9fff]{2,8})[（(]([A-Za-z][A-Za-z0-9 .+\-/]{0,30}[A-Za-z0-9])[）)]")
+# the Chinese side starts at a boundary that is not "Latin word + space" ("FP8 训练（FP8 training）" pairs
+# 训练 with nothing: the term is "FP8 训练")
+PAIR_ZH_EN = re.compile(r"(?:^|(?<=[\s，。；：、“”*（(]))(?<![A-Za-z0-9] )([\u4e00-\u9fff]{2,8})[（(]([A-Za-z][A-Za-z0-9 .+\-/]{0,30}[A-Za-z0-9])[）)]")
 PAIR_EN_ZH = re.compile(r"(?:^|(?<=[\s，。；：、“”*（(]))([A-Za-z][A-Za-z0-9.+\-]{0,30}[A-Za-z0-9])\s?[（(]([\u4e00-\u9fff]{2,8})[）)]")
+# a Chinese side that starts with a function word is a clause, not a term ("的损失（value loss）")
+CLAUSE_START = tuple("的和与在是用有为即把被对从及或只取去就让这那其该各每个也都又再而但并")
+
+
+def is_term_pair(zh: str, en: str) -> bool:
+    """Whether "中文（English）" names one thing twice, rather than adding a remark, an example or a citation."""
+    if zh.startswith(CLAUSE_START) or re.search("为什么|怎么|什么", zh):
+        return False
+    if re.search(r"et al|\b(19|20)\d\d\b|\d\s|\s\d", en):
+        return False
+    # a short common word ("full", "bias", "empty") in brackets is a remark, not the term's English name
+    return not re.fullmatch(r"[a-z]{1,5}", en)
 
 
 def page_pairs(texts: list[str]) -> list[list[str]]:
-    """"中文（English）" and "English（中文）" pairs written in the prose (formulas removed)."""
+    """"中文（English）" and "English（中文）" pairs the pages write where they name a question: in headings and
+    one-sentence answers (in running prose the brackets hold remarks and examples as often as names)."""
     pairs = set()
     for text in texts:
         prose = re.sub(f"{TEX_OPEN}[^{TEX_CLOSE}]*{TEX_CLOSE}", " ", text)
@@ -212,7 +227,7 @@ def page_pairs(texts: list[str]) -> list[list[str]]:
             pairs.add((zh, en.strip()))
         for en, zh in PAIR_EN_ZH.findall(prose):
             pairs.add((zh, en.strip()))
-    return [[zh, en] for zh, en in sorted(pairs)]
+    return [[zh, en] for zh, en in sorted(pairs) if is_term_pair(zh, en)]
 
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -283,7 +298,7 @@ def build_index(site_dir: Path, docs: list[dict], pages: list[list[str]], aliase
 def on_post_build(config):
     site_dir = Path(config.site_dir)
     texts = [d[f] for d in _docs for f in ("title", "answer", "body")]
-    aliases = load_aliases() + page_pairs(texts)
+    aliases = load_aliases() + page_pairs([d[f] for d in _docs for f in ("title", "answer")])
     build_index(site_dir, _docs, _pages, aliases, bigram_cohesion(texts))
     for stale in ("search_index.json", "search_index.js"):
         (site_dir / "search" / stale).unlink(missing_ok=True)

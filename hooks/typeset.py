@@ -182,9 +182,36 @@ def on_pre_build(config):
     _pairs.clear()
 
 
+CODE = re.compile(r"<(pre|code)\b.*?</\1>", re.S)
+RAW_TEX = re.compile(r"\$[^$<\n]{0,40}?\\[A-Za-z]+")
+
+
+def stray_dollars(content: str, matches, page: Page) -> list[str]:
+    """A `$` the reader would see: next to a formula (a `$$` block written inside a paragraph turns into
+    `$` + inline formula) or before TeX that was never typeset (a `|` inside a table cell's formula ends
+    the cell and the formula with it)."""
+    found = []
+    for m in matches:
+        if content[m.start() - 1:m.start()] == "$" or content[m.end():m.end() + 1] == "$":
+            found.append(m.group(2))
+    text = CODE.sub("", MATH.sub("", content))
+    found += [m.group(0) for m in RAW_TEX.finditer(text)]
+    problems = []
+    for tex in found:
+        probe = html.unescape(tex).strip().strip("$").strip().splitlines()[0][:30]
+        line = source_line(page, probe, 0)
+        problems.append(f"docs/{page.file.src_uri}:{line}: a '$' is left in the text next to the formula "
+                        f"{' '.join(html.unescape(tex).split())[:50]!r} (a $$ block needs a blank line before and "
+                        "after it; in a table write \\lvert x\\rvert, not |x|)")
+    return problems
+
+
 def on_page_content(content: str, page: Page, config, files):
     matches = list(MATH.finditer(content))
     if not matches:
+        problems = stray_dollars(content, matches, page)
+        if problems:
+            raise PluginError("\n".join(problems))
         return content
     items = [split(m.group(2)) for m in matches]
     rendered = typesetter().render(items)
@@ -194,6 +221,7 @@ def on_page_content(content: str, page: Page, config, files):
             snippet = " ".join(tex.split())[:70]
             line = source_line(page, tex.strip().splitlines()[0][:30], 0)
             problems.append(f"docs/{page.file.src_uri}:{line}: invalid TeX ({html.unescape(error)}): {snippet}")
+    problems += stray_dollars(content, matches, page)
     if problems:
         raise PluginError("\n".join(problems))
     pieces, last = [], 0

@@ -472,3 +472,19 @@ def test_a_downloaded_notebook_runs_on_its_own(site, tmp_path):
         assert (work / "snippets").is_dir()
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
         assert not errors, errors
+
+
+def test_every_page_is_valid_html(site):
+    """The Nu Html Checker (vnu-jar from npm, the W3C validator's engine; Java from tools/ensure-debian.sh)
+    finds no error on any built page: no duplicate ids, no invalid nesting, no bad attributes."""
+    import shutil
+    import subprocess
+
+    jar = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    java = shutil.which("java")
+    assert jar.is_file(), "vnu-jar is missing: run `make setup` (npm ci)"
+    assert java, "java is missing: run tools/ensure-debian.sh (default-jre-headless)"
+    proc = subprocess.run([java, "-Xss8m", "-jar", str(jar), "--format", "gnu", "--skip-non-html", "--errors-only",
+                           str(site)], capture_output=True, text=True, timeout=900)
+    errors = [line.replace(str(site) + "/", "") for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 0 and not errors, f"{len(errors)} HTML errors:\n" + "\n".join(errors[:30])

@@ -116,8 +116,11 @@ def test_published_id_removed_without_redirect(project):
     proc = run([sys.executable, "tools/ids.py"], project)
     assert_fails(proc, r"docs/normalization/layernorm\.md", r"'weight-normalization' is gone")
     # declaring the redirect (and registering the new id) makes it pass, and the build serves the redirect
-    edit(project / "redirects.yml", "anchors: {}",
-         "anchors:\n  normalization/layernorm.md#weight-normalization: normalization/layernorm.md#weight-norm")
+    text = (project / "redirects.yml").read_text(encoding="utf-8")
+    anchors = re.sub(r"(?m)^anchors:.*$", "anchors:", text)
+    (project / "redirects.yml").write_text(anchors.replace(
+        "anchors:", "anchors:\n  normalization/layernorm.md#weight-normalization: normalization/layernorm.md#weight-norm", 1),
+        encoding="utf-8")
     assert run([sys.executable, "tools/ids.py", "--update"], project).returncode == 0
     proc = build(project)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -222,7 +225,8 @@ def test_tags_that_differ_only_in_case(page_rule_faults):
 def tex_faults(tmp_path_factory):
     """hooks/typeset.py reports every formula of a page that MathJax cannot parse."""
     dst = faulty_copy(tmp_path_factory, "tex")
-    append(dst / PAGE, "\n$$\n\\frac{a}{b\n$$\n\n行内公式 $\\mathcal{E}[x] + \\expectation{x}$ 用了未定义的宏。\n")
+    append(dst / PAGE, "\n$$\n\\frac{a}{b\n$$\n\n行内公式 $\\mathcal{E}[x] + \\expectation{x}$ 用了未定义的宏。\n"
+                       "\n| 量 | 值 |\n|---|---|\n| 缩放 | $c=\\max|x_j|^{\\alpha}$ |\n")
     return build(dst)
 
 
@@ -249,3 +253,7 @@ def test_snippet_section_never_closed(snippet_section_faults):
 
 def test_snippet_section_closed_but_never_opened(snippet_section_faults):
     assert_fails(snippet_section_faults, r"snippets/normalization/norms\.py:\d+: section 'ghost' closed but never opened")
+
+
+def test_dollar_left_in_the_text(tex_faults):
+    assert_fails(tex_faults, r"docs/normalization/layernorm\.md:\d+: a '\$' is left in the text next to the formula")

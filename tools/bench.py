@@ -1,14 +1,29 @@
-"""`make bench`: build speed, page weight, Lighthouse scores, MathJax typeset time and search latency.
+"""`make bench`: the figures the project's budgets are measured by, and PASS/FAIL against each budget.
 
-Every figure is the median of several runs (these machines are noisy) and build times are also given as
-ratios to a build without notebooks. Nothing here is asserted: the tests check behaviour, this prints figures.
+    python tools/bench.py [--runs N] [--skip-clean] [--skip-lighthouse] [--factor F] [--site DIR]
 
-    python tools/bench.py [--runs N] [--skip-clean] [--skip-lighthouse]
+* Builds (median of N runs, as ratios to the build without notebooks): without notebooks
+  (`BAGU_NOTEBOOKS=skip`), clean with every cache cold (`BAGU_CACHE` and `BAGU_NB_CACHE` in a fresh
+  directory: notebooks, formulas and diagrams), warm after one Markdown page edit, after one snippet edit
+  (with the notebooks it re-executed). The project's caches are never written: warm builds run on a copy.
+* Page weight: every page's first-visit transfer (gzip bytes of every response a fresh page load fetches in
+  headless Chromium, served gzipped as GitHub Pages does); the 10 heaviest, the median and the max.
+* Formulas: the build-time MathJax typeset time of the page with the most formulas.
+* Lighthouse 12.2.3, mobile: home, the heaviest Markdown page, the heaviest notebook page, the tags page.
+* Search with 4x CPU throttling: from clicking the search input of a freshly loaded page to the results of
+  a typed query, and from a keystroke to its results once the index is loaded.
+* `--factor 3`: the build and search figures again on a scratch copy with all content tripled
+  (tools/triple.py), which must build strict, printed beside the 1x ones.
+* `--site DIR`: measure an already built site (page weight, Lighthouse, search) and skip the builds.
+
+Every figure is a median of runs (these machines are noisy). Nothing here is asserted by the tests: the
+summary only compares the figures with the budgets below.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -21,176 +36,264 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
 from browser import CHROMIUM_FLAGS, chromium_path, launch, serve  # noqa: E402
 from conftest import load_hook  # noqa: E402
+import triple  # noqa: E402
+import weight  # noqa: E402
 
-EDIT_PAGE = ROOT / "docs" / "normalization" / "layernorm.md"
+EDIT_PAGE = Path("docs/normalization/layernorm.md")
+EDIT_SNIPPET = Path("snippets/normalization/norms.py")
+CACHES = ("notebooks", "mathjax", "mermaid")
+
+BUDGET_CLEAN_S = 180
+BUDGET_WARM_RATIO = 1.5
+BUDGET_PAGE_KIB = weight.BUDGET_KIB
+BUDGET_MEDIAN_KIB = weight.MEDIAN_KIB
+BUDGET_LIGHTHOUSE = {"performance": 98, "accessibility": 100, "best-practices": 100, "seo": 100}
+BUDGET_SEARCH_OPEN_MS = 300
+BUDGET_SEARCH_KEY_MS = 50
+CPU_THROTTLING = 4
+# typed after the index is loaded: the last character is the measured keystroke
+QUERIES = ["矩阵吸收", "brevity penalty", "KV cache", "灾难性遗忘", "RoPE", "交叉熵", "梯度裁剪", "LayerNorm"]
+OPEN_QUERY = "归一化"
 
 
 def median(xs):
-    return statistics.median(xs)
+    return statistics.median(xs) if xs else None
 
 
-def build(site: Path, env_extra=None, strict=True) -> tuple[float, str]:
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1", **(env_extra or {}))
+# ---------------------------------------------------------------------------------------------- builds
+
+def build(root: Path, site: Path, cache: Path | None, env_extra=None, strict=True) -> tuple[float, str]:
+    """One `mkdocs build` of the project at `root`; `cache` is where every build cache lives."""
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env.pop("BAGU_NOTEBOOKS", None)
+    env.update(env_extra or {})
+    if cache is not None:
+        env["BAGU_CACHE"] = str(cache)
+        env["BAGU_NB_CACHE"] = str(cache / "notebooks")
     cmd = [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(site), "--strict" if strict else "--no-strict"]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     dt = time.perf_counter() - t0
     if proc.returncode != 0:
-        sys.exit(f"build failed:\n{proc.stderr[-3000:]}")
+        sys.exit(f"build of {root} failed:\n{proc.stderr[-3000:]}")
     return dt, proc.stderr
 
 
-def bench_builds(runs: int, skip_clean: bool) -> dict:
+def executed(log: str) -> int:
+    return log.count("Executing notebook")
+
+
+def seed_cache(root: Path, dest: Path) -> Path:
+    """A copy of the caches a build at `root` would use (the environment's, else `root/.cache`)."""
+    default = Path(os.environ.get("BAGU_CACHE") or root / ".cache")
+    sources = {name: default / name for name in CACHES}
+    if os.environ.get("BAGU_NB_CACHE"):
+        sources["notebooks"] = Path(os.environ["BAGU_NB_CACHE"])
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, src in sources.items():
+        if src.is_dir():
+            shutil.copytree(src, dest / name, dirs_exist_ok=True)
+    return dest
+
+
+def importers(root: Path, snippet: Path) -> int:
+    """How many notebooks of `root` import `snippet`, transitively (what a snippet edit must re-execute)."""
+    spec = importlib.util.spec_from_file_location(f"notebooks_hook_{abs(hash(root))}", root / "hooks" / "notebooks.py")
+    hook = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = hook  # dataclasses look their module up
+    spec.loader.exec_module(hook)
+    target = (root / snippet).resolve()
+    return sum(1 for nb in (root / "docs").rglob("*.py")
+               if "assets" not in nb.parts and target in [d.resolve() for d in hook.snippet_dependencies(nb)])
+
+
+def bench_builds(root: Path, runs: int, skip_clean: bool, tmp: Path) -> tuple[dict, Path]:
+    """Build figures of the project at `root`; returns them and a strict build of its unedited content."""
     out = {}
-    cache = ROOT / ".cache" / "notebooks"
-    with tempfile.TemporaryDirectory() as tmp:
-        site = Path(tmp) / "site"
-        nonb = [build(site, {"BAGU_NOTEBOOKS": "skip"}, strict=False)[0] for _ in range(runs)]
-        out["no_notebooks"] = median(nonb)
-        if not skip_clean:
-            clean = []
-            backup = Path(tmp) / "nb-cache"
-            if cache.exists():
-                shutil.copytree(cache, backup)
-            for _ in range(runs):
-                shutil.rmtree(cache, ignore_errors=True)
-                clean.append(build(site)[0])
-            out["clean"] = median(clean)
-        build(site)  # make sure the cache is warm
-        original = EDIT_PAGE.read_text(encoding="utf-8")
-        warm, executed = [], []
-        try:
-            for i in range(runs):
-                EDIT_PAGE.write_text(original + f"\n<!-- bench edit {i} -->\n", encoding="utf-8")
-                dt, log = build(site)
-                warm.append(dt)
-                executed.append(log.count("Executing notebook"))
-        finally:
-            EDIT_PAGE.write_text(original, encoding="utf-8")
-        out["warm_one_page_edit"] = median(warm)
-        out["notebooks_reexecuted_after_page_edit"] = max(executed)
-        # a snippet edit re-executes exactly the notebooks that import it
-        snippet = ROOT / "snippets" / "normalization" / "norms.py"
-        s_orig = snippet.read_text(encoding="utf-8")
-        try:
-            snippet.write_text(s_orig + "\n# bench edit\n", encoding="utf-8")
-            dt, log = build(site)
-            out["notebooks_reexecuted_after_snippet_edit"] = log.count("Executing notebook")
-            out["rebuild_after_snippet_edit"] = dt
-        finally:
-            snippet.write_text(s_orig, encoding="utf-8")
-            build(site)
-    return out
+    site, scratch = tmp / "site", tmp / "site-edited"  # the unedited build is measured next
+    warm_cache = None
+    if not skip_clean:
+        clean, count = [], []
+        for i in range(runs):
+            cache = tmp / f"cold-{i}"
+            dt, log = build(root, site, cache)
+            clean.append(dt)
+            count.append(executed(log))
+            if warm_cache is not None:
+                shutil.rmtree(warm_cache)
+            warm_cache = cache
+        out["clean"] = median(clean)
+        out["clean_executed"] = max(count)
+    if warm_cache is None:
+        warm_cache = seed_cache(root, tmp / "warm")
+        build(root, site, warm_cache)  # fill what the project's caches lack
+    # formulas and diagrams warm, as in the other warm builds (skipped notebooks leave dangling links)
+    nonb = [build(root, scratch, warm_cache, {"BAGU_NOTEBOOKS": "skip"}, strict=False)[0] for _ in range(runs)]
+    out["no_notebooks"] = median(nonb)
+    page, snippet = root / EDIT_PAGE, root / EDIT_SNIPPET
+    original = page.read_text(encoding="utf-8")
+    warm, warm_executed = [], []
+    try:
+        for i in range(runs):
+            page.write_text(original + f"\n<!-- bench edit {i} -->\n", encoding="utf-8")
+            dt, log = build(root, scratch, warm_cache)
+            warm.append(dt)
+            warm_executed.append(executed(log))
+    finally:
+        page.write_text(original, encoding="utf-8")
+    out["warm"] = median(warm)
+    out["warm_executed"] = max(warm_executed)
+    s_orig = snippet.read_text(encoding="utf-8")
+    snip, snip_executed = [], []
+    try:
+        for i in range(runs):
+            snippet.write_text(s_orig + f"\n# bench edit {i}\n", encoding="utf-8")
+            dt, log = build(root, scratch, warm_cache)
+            snip.append(dt)
+            snip_executed.append(executed(log))
+    finally:
+        snippet.write_text(s_orig, encoding="utf-8")
+    out["snippet"] = median(snip)
+    out["snippet_executed"] = max(snip_executed)
+    out["snippet_importers"] = importers(root, EDIT_SNIPPET)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return out, site
 
 
-def pick_pages(site: Path) -> dict[str, str]:
-    """Home, the heaviest Markdown page and the heaviest notebook page (HTML bytes)."""
-    md, nb = [], []
-    docs = ROOT / "docs"
-    for src in docs.rglob("*"):
-        if src.suffix not in (".md", ".py") or "assets" in src.parts or src.name in ("index.md", "tags.md"):
-            continue
-        rel = src.relative_to(docs).with_suffix("")
-        html = site / rel / "index.html"
-        if html.is_file():
-            (nb if src.suffix == ".py" else md).append((html.stat().st_size, rel.as_posix() + "/"))
-    return {"home": "", "heaviest markdown": max(md)[1], "heaviest notebook": max(nb)[1]}
+def print_builds(results: dict[str, dict]) -> None:
+    """One column per content size: time, ratio to that size's build without notebooks, [notebooks executed];
+    the larger sizes also as a ratio to the 1x time."""
+    cols = list(results)
+    head = "".join(f"{c:>22}" + ("  vs 1x" if c != cols[0] else "") for c in cols)
+    print(f"  {'':42}{head}")
+
+    def row(label, key, count=None):
+        cells = []
+        for c in cols:
+            b = results[c]
+            vs1 = ""
+            if c != cols[0]:
+                first = results[cols[0]].get(key)
+                vs1 = f"  {b[key] / first:4.2f}x" if b.get(key) is not None and first else f"{'-':>7}"
+            if b.get(key) is None:
+                cells.append(f"{'-':>22}{vs1}")
+                continue
+            note = f"[{b[count]}]" if count else ""
+            cells.append(f"{b[key]:7.1f} s {b[key] / b['no_notebooks']:5.2f}x {note:>6}{vs1}")
+        print(f"  {label:42}" + "".join(cells))
+
+    row("build without notebooks", "no_notebooks")
+    row("clean build, every cache cold", "clean", "clean_executed")
+    row("warm rebuild, 1 Markdown page edited", "warm", "warm_executed")
+    row("rebuild, 1 snippet edited", "snippet", "snippet_executed")
+    print(f"  (edited: {EDIT_PAGE}, {EDIT_SNIPPET}; notebooks importing that snippet: "
+          + ", ".join(f"{results[c]['snippet_importers']} at {c}" for c in cols) + ")")
 
 
-def lighthouse(url: str) -> dict:
-    binary = ROOT / "node_modules" / ".bin" / "lighthouse"
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "lh.json"
-        flags = " ".join(CHROMIUM_FLAGS + [f"--user-data-dir={tmp}/profile"])
-        proc = subprocess.run(
-            [str(binary), url, "--quiet", "--output=json", f"--output-path={out}", f"--chrome-flags={flags}",
-             "--only-categories=performance,accessibility,best-practices,seo"],
-            env=dict(os.environ, CHROME_PATH=chromium_path()), capture_output=True, text=True, timeout=300)
-        if proc.returncode != 0 or not out.is_file():
-            raise RuntimeError(proc.stderr[-2000:])
-        data = json.loads(out.read_text())
-    cats = {k: round(v["score"] * 100) for k, v in data["categories"].items()}
-    audits = data["audits"]
-    cats["LCP s"] = audits["largest-contentful-paint"]["numericValue"] / 1000
-    cats["TBT ms"] = audits["total-blocking-time"]["numericValue"]
-    cats["transfer KiB"] = audits["total-byte-weight"]["numericValue"] / 1024
-    return cats
+# ----------------------------------------------------------------------------------------- page weight
+
+def pages_of(site: Path) -> list[str]:
+    """Site-relative URLs of the site's pages (redirect stubs left out), as tools/weight.py lists them."""
+    return list(weight.site_weights(site))
 
 
-def bench_lighthouse(site: Path, runs: int) -> dict:
-    results = {}
-    with serve(site, compress=True) as base:
-        for label, path in pick_pages(site).items():
-            rows = [lighthouse(base + path) for _ in range(runs)]
-            results[f"{label} ({path or '/'})"] = {k: median([r[k] for r in rows]) for k in rows[0]}
-    return results
+def measure_weights(site: Path) -> dict[str, dict]:
+    """{url: {"total", "requests", "by kind", "mathjax"}}: bytes on the wire (gzip bodies) of a first visit."""
+    rows = {}
+    with serve(site, compress=True) as base, launch() as browser:
+        for url in pages_of(site):
+            ctx = browser.new_context(viewport={"width": 412, "height": 823}, device_scale_factor=2,
+                                      is_mobile=True, has_touch=True)
+            page = ctx.new_page()
+            sizes, kinds = {}, {}
+
+            def finished(req, sizes=sizes, kinds=kinds):
+                try:
+                    sizes[req.url] = req.sizes()["responseBodySize"]
+                    kinds[req.url] = req.resource_type
+                except Exception:  # a request that failed or was aborted transfers nothing measurable
+                    pass
+
+            page.on("requestfinished", finished)
+            page.goto(base + url, wait_until="load")
+            try:
+                page.wait_for_load_state("networkidle", timeout=10000)
+            except Exception:
+                pass
+            page.wait_for_timeout(200)
+            ctx.close()
+            by = {}
+            for u, n in sizes.items():
+                by[kinds[u]] = by.get(kinds[u], 0) + n
+            rows[url] = {"total": sum(sizes.values()), "requests": len(sizes), "by": by,
+                         "mathjax": sum(1 for u in sizes if "mathjax" in u.lower() and u.endswith(".js"))}
+    return rows
 
 
-def bench_browser(site: Path, runs: int) -> dict:
-    """Build-time typeset time of the page with the most formulas (readers run no MathJax), and the
-    search latency from keystroke to results."""
-    counts = []
-    for html in site.rglob("index.html"):
-        counts.append((html.read_text(encoding="utf-8").count('class="arithmatex'), html))
-    n, heaviest = max(counts)
-    rel = heaviest.parent.relative_to(site).as_posix() + "/"
-    out = {"formula page": rel, "formulas": n}
+def print_weights(rows: dict[str, dict], site: Path) -> dict:
+    totals = sorted(r["total"] for r in rows.values())
+    estimate = weight.site_weights(site)
+    order = sorted(rows.items(), key=lambda kv: -kv[1]["total"])
+    print(f"  {'page':52} {'KiB':>6} {'req':>4} {'html':>5} {'css':>5} {'js':>5} {'font':>5} {'img':>5}"
+          f" {'est.':>6}")
+    for url, r in order[:10]:
+        by = {k: v / 1024 for k, v in r["by"].items()}
+        print(f"  {url or '/':52} {r['total'] / 1024:6.1f} {r['requests']:4} {by.get('document', 0):5.0f}"
+              f" {by.get('stylesheet', 0):5.0f} {by.get('script', 0):5.0f} {by.get('font', 0):5.0f}"
+              f" {by.get('image', 0):5.0f} {estimate.get(url, {}).get('total', 0) / 1024:6.0f}")
+    med, top = median(totals) / 1024, totals[-1] / 1024
+    over = [u for u, r in rows.items() if r["total"] > BUDGET_PAGE_KIB * 1024]
+    mathjax = [u for u, r in rows.items() if r["mathjax"]]
+    print(f"  {len(rows)} pages: median {med:.1f} KiB, max {top:.1f} KiB (budget {BUDGET_PAGE_KIB} KiB per page,"
+          f" median {BUDGET_MEDIAN_KIB}); {len(over)} over budget; pages fetching MathJax: {len(mathjax)}")
+    print("  (est. = tools/weight.py's figure from the built files)")
+    return {"median": med, "max": top, "over": over, "mathjax": mathjax}
+
+
+def heaviest(rows: dict[str, dict], root: Path) -> dict[str, str]:
+    """Home, the heaviest Markdown page, the heaviest notebook page and the tags page."""
+    docs = root / "docs"
+    md = [(r["total"], u) for u, r in rows.items() if u and (docs / (u.rstrip("/") + ".md")).is_file()
+          and u != "tags/"]
+    nb = [(r["total"], u) for u, r in rows.items() if u and (docs / (u.rstrip("/") + ".py")).is_file()]
+    pages = {"home": ""}
+    if md:
+        pages["heaviest Markdown page"] = max(md)[1]
+    if nb:
+        pages["heaviest notebook page"] = max(nb)[1]
+    if "tags/" in rows:
+        pages["tags page"] = "tags/"
+    return pages
+
+
+# -------------------------------------------------------------------------------------------- formulas
+
+def bench_typeset(site: Path, runs: int) -> dict:
+    """Build-time MathJax typeset time of the page with the most formulas (readers' browsers run none)."""
+    counts = [(html.read_text(encoding="utf-8").count('class="arithmatex'), html) for html in site.rglob("index.html")]
+    n, html = max(counts)
+    rel = html.parent.relative_to(site).as_posix() + "/"
+    src = ROOT / "docs" / (rel.rstrip("/") + ".md")
+    if not src.is_file():
+        return {"page": rel, "formulas": n, "ms": None}
     hook = load_hook("typeset")
-    items = t_items(hook, ROOT / "docs" / (rel.rstrip("/") + ".md"))
-    typeset = []
+    items = formula_items(hook, src)
+    times = []
     for _ in range(runs):
         t = hook.Typesetter()
         t.cache = {}
         t.ask({"items": [["x", False]]})  # start Node and MathJax outside the timing
         t0 = time.perf_counter()
         t.render(items)
-        typeset.append((time.perf_counter() - t0) * 1000)
+        times.append((time.perf_counter() - t0) * 1000)
         t.close()
-    out["typeset ms"] = median(typeset)
-    out["build formulas"] = len(items)
-    with serve(site, compress=True) as base, launch() as browser:
-        latency, mathjax_requests = [], []
-        ctx = browser.new_context(viewport={"width": 1280, "height": 860})
-        page = ctx.new_page()
-        page.on("request", lambda r: mathjax_requests.append(r.url) if "tex-chtml" in r.url else None)
-        page.goto(base + rel, wait_until="load")
-        page.wait_for_selector("body[data-math=done]", timeout=60000)
-        out["client MathJax requests"] = len(mathjax_requests)
-        ctx.close()
-        ctx = browser.new_context(viewport={"width": 1280, "height": 860})
-        page = ctx.new_page()
-        page.goto(base, wait_until="load")
-        box = page.locator("input.md-search__input")
-        box.click()
-        box.type("归一化")  # warm the index
-        page.wait_for_selector(".md-search-result__item")
-        for query in ["矩阵吸收", "brevity penalty", "KV cache", "灾难性遗忘", "RoPE", "交叉熵"] * max(1, runs // 2):
-            box.fill("")
-            page.wait_for_timeout(100)
-            box.fill(query[:-1])
-            page.wait_for_timeout(150)
-            t = page.evaluate("""(last) => new Promise(resolve => {
-                const list = document.querySelector('.md-search-result__list');
-                const input = document.querySelector('input.md-search__input');
-                const start = performance.now();
-                const obs = new MutationObserver(() => { obs.disconnect(); resolve(performance.now() - start); });
-                obs.observe(list, {childList: true, subtree: true});
-                input.value += last;
-                input.dispatchEvent(new KeyboardEvent('keyup', {key: last, bubbles: true}));
-                input.dispatchEvent(new Event('input', {bubbles: true}));
-                setTimeout(() => { obs.disconnect(); resolve(null); }, 3000);
-            })""", query[-1])
-            if t is not None:
-                latency.append(t)
-        ctx.close()
-        out["search ms"] = median(latency) if latency else None
-        out["search samples"] = len(latency)
-    return out
+    return {"page": rel, "formulas": len(items), "ms": median(times)}
 
 
-def t_items(hook, src: Path) -> list:
+def formula_items(hook, src: Path) -> list:
     """The (tex, display) items of one page, as pymdownx.arithmatex hands them to the typesetter."""
     import markdown
     from mkdocs.config import load_config
@@ -201,53 +304,183 @@ def t_items(hook, src: Path) -> list:
     return [hook.split(m.group(2)) for m in hook.MATH.finditer(html)]
 
 
-def page_weight(site: Path) -> dict:
-    sizes = {}
-    for html in site.rglob("index.html"):
-        sizes[html.parent.relative_to(site).as_posix() + "/"] = html.stat().st_size
-    nb = {k: v for k, v in sizes.items() if (ROOT / "docs" / (k.rstrip("/") + ".py")).is_file()}
-    return {"pages": len(sizes), "max HTML KiB": max(sizes.values()) / 1024,
-            "max notebook HTML KiB": max(nb.values()) / 1024 if nb else 0,
-            "median HTML KiB": median(list(sizes.values())) / 1024}
+# ------------------------------------------------------------------------------------------ lighthouse
 
+def lighthouse(url: str) -> dict:
+    binary = ROOT / "node_modules" / ".bin" / "lighthouse"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "lh.json"
+        flags = " ".join(CHROMIUM_FLAGS + [f"--user-data-dir={tmp}/profile"])
+        proc = subprocess.run(
+            [str(binary), url, "--quiet", "--output=json", f"--output-path={out}", f"--chrome-flags={flags}",
+             "--form-factor=mobile", "--only-categories=performance,accessibility,best-practices,seo"],
+            env=dict(os.environ, CHROME_PATH=chromium_path()), capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0 or not out.is_file():
+            raise RuntimeError(proc.stderr[-2000:])
+        data = json.loads(out.read_text())
+    cats = {k: round((v["score"] or 0) * 100) for k, v in data["categories"].items()}
+    audits = data["audits"]
+    cats["LCP s"] = audits["largest-contentful-paint"]["numericValue"] / 1000
+    cats["TBT ms"] = audits["total-blocking-time"]["numericValue"]
+    cats["transfer KiB"] = audits["total-byte-weight"]["numericValue"] / 1024
+    return cats
+
+
+def bench_lighthouse(site: Path, pages: dict[str, str], runs: int) -> dict:
+    results = {}
+    with serve(site, compress=True) as base:
+        for label, path in pages.items():
+            rows = [lighthouse(base + path) for _ in range(runs)]
+            results[f"{label} ({path or '/'})"] = {k: median([r[k] for r in rows]) for k in rows[0]}
+    return results
+
+
+def print_lighthouse(lh: dict) -> None:
+    print(f"  {'page':58} perf  a11y   bp  seo   LCP s  TBT ms  transfer KiB")
+    for page, s in lh.items():
+        print(f"  {page:58} {s['performance']:4.0f} {s['accessibility']:5.0f} {s['best-practices']:4.0f}"
+              f" {s['seo']:4.0f} {s['LCP s']:7.2f} {s['TBT ms']:7.0f} {s['transfer KiB']:13.0f}")
+
+
+# -------------------------------------------------------------------------------------------- search
+
+# Resolves with the time from the first event of the next interaction (pointerdown, keydown, beforeinput or
+# input, by its timeStamp) to the moment the dialog shows results for `q` (search.mjs sets data-query after
+# filling #bagu-search-list).
+WATCH = """(q) => {
+  const root = document.querySelector('[data-bagu-search]');
+  let start = null;
+  const first = (ev) => { if (start === null || ev.timeStamp < start) start = ev.timeStamp; };
+  const types = ['pointerdown', 'mousedown', 'keydown', 'beforeinput', 'input'];
+  types.forEach((t) => document.addEventListener(t, first, {capture: true}));
+  window.__baguBench = new Promise((resolve) => {
+    const done = () => {
+      if (root.dataset.query !== q) return false;
+      const end = performance.now();
+      obs.disconnect();
+      types.forEach((t) => document.removeEventListener(t, first, {capture: true}));
+      resolve({ms: start === null ? null : end - start,
+               results: document.querySelectorAll('#bagu-search-list li').length});
+      return true;
+    };
+    const obs = new MutationObserver(done);
+    obs.observe(root, {attributes: true, attributeFilter: ['data-query']});
+  });
+}"""
+
+
+def bench_search(site: Path, runs: int) -> dict:
+    opened, keys, empty = [], [], []
+    with serve(site, compress=True) as base, launch() as browser:
+        for _ in range(runs):
+            ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+            page = ctx.new_page()
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_THROTTLING})
+            page.goto(base, wait_until="load")
+            box = page.locator("input.md-search__input")
+            page.evaluate(WATCH, OPEN_QUERY)
+            box.click()
+            box.fill(OPEN_QUERY)
+            r = page.evaluate("() => window.__baguBench")
+            opened.append(r["ms"])
+            if not r["results"]:
+                empty.append(OPEN_QUERY)
+            for query in QUERIES:
+                box.fill(query[:-1])
+                page.wait_for_function("q => document.querySelector('[data-bagu-search]').dataset.query === q",
+                                       arg=query[:-1], timeout=15000)
+                page.evaluate(WATCH, query)
+                page.keyboard.type(query[-1])
+                r = page.evaluate("() => window.__baguBench")
+                keys.append(r["ms"])
+                if not r["results"]:
+                    empty.append(query)
+            ctx.close()
+    return {"open": median(opened), "key": median(keys), "key_max": max(keys), "samples": len(keys),
+            "empty": sorted(set(empty))}
+
+
+# ------------------------------------------------------------------------------------------------ main
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--skip-clean", action="store_true", help="skip the clean (cold cache) builds")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=3, help="runs per figure (the median is printed); default 3")
+    ap.add_argument("--skip-clean", action="store_true", help="skip the clean (every cache cold) builds")
     ap.add_argument("--skip-lighthouse", action="store_true")
+    ap.add_argument("--factor", type=int, default=1,
+                    help="also measure builds and search on a copy with all content times FACTOR (tools/triple.py)")
+    ap.add_argument("--site", type=Path, help="measure this built site; no builds")
     args = ap.parse_args()
+    checks = []  # (budget, figure, pass)
 
-    print(f"== Builds (median of {args.runs})")
-    b = bench_builds(args.runs, args.skip_clean)
-    base = b["no_notebooks"]
-    print(f"  build without notebooks     {base:6.1f} s   1.00x")
-    if "clean" in b:
-        print(f"  clean build (cold cache)    {b['clean']:6.1f} s   {b['clean'] / base:.2f}x")
-    print(f"  warm rebuild, 1 page edited {b['warm_one_page_edit']:6.1f} s   {b['warm_one_page_edit'] / base:.2f}x"
-          f"   notebooks re-executed: {b['notebooks_reexecuted_after_page_edit']}")
-    print(f"  rebuild, 1 snippet edited   {b['rebuild_after_snippet_edit']:6.1f} s   "
-          f"notebooks re-executed: {b['notebooks_reexecuted_after_snippet_edit']} (those importing it)")
+    with tempfile.TemporaryDirectory(prefix="bagu-bench-") as tmp:
+        tmp = Path(tmp)
+        sites = {}
+        if args.site:
+            sites["1x"] = args.site.resolve()
+        else:
+            builds = {}
+            roots = {"1x": ROOT}
+            if args.factor > 1:
+                roots[f"{args.factor}x"] = triple.triple(tmp / f"x{args.factor}", args.factor)
+            for label, root in roots.items():
+                print(f"== Builds at {label} content (median of {args.runs}) ...", flush=True)
+                (tmp / label).mkdir()
+                builds[label], sites[label] = bench_builds(root, args.runs, args.skip_clean, tmp / label)
+            print(f"== Builds (median of {args.runs}; ratio to the build without notebooks; [notebooks executed])")
+            print_builds(builds)
+            for label, b in builds.items():
+                if "clean" in b:
+                    checks.append((f"clean build at {label} <= {BUDGET_CLEAN_S / 60:.0f} min",
+                                   f"{b['clean']:.0f} s", b["clean"] <= BUDGET_CLEAN_S))
+                ratio = b["warm"] / b["no_notebooks"]
+                checks.append((f"warm rebuild at {label} <= {BUDGET_WARM_RATIO}x no-notebook build",
+                               f"{ratio:.2f}x", ratio <= BUDGET_WARM_RATIO))
+        site = sites["1x"]
 
-    with tempfile.TemporaryDirectory() as tmp:
-        site = Path(tmp) / "site"
-        build(site)
-        w = page_weight(site)
-        print("== Page weight (HTML only)")
-        print(f"  {w['pages']} pages; median {w['median HTML KiB']:.0f} KiB, max {w['max HTML KiB']:.0f} KiB, "
-              f"max notebook page {w['max notebook HTML KiB']:.0f} KiB")
-        print(f"== Browser (median of {args.runs})")
-        r = bench_browser(site, args.runs)
-        print(f"  MathJax typeset at build, {r['formula page']} ({r['build formulas']} formulas): "
-              f"{r['typeset ms']:.0f} ms; MathJax requests by the reader's browser: {r['client MathJax requests']}")
-        print(f"  search, keystroke to results: {r['search ms']:.0f} ms ({r['search samples']} samples)")
+        print("== Page weight: first visit, gzip bytes fetched by headless Chromium (mobile viewport)", flush=True)
+        rows = measure_weights(site)
+        w = print_weights(rows, site)
+        checks.append((f"every page <= {BUDGET_PAGE_KIB} KiB gzip", f"max {w['max']:.0f} KiB",
+                       not w["over"]))
+        checks.append((f"median page <= {BUDGET_MEDIAN_KIB} KiB gzip", f"{w['median']:.0f} KiB",
+                       w["median"] <= BUDGET_MEDIAN_KIB))
+        checks.append(("no page fetches MathJax", f"{len(w['mathjax'])} pages", not w["mathjax"]))
+
+        t = bench_typeset(site, args.runs)
+        if t["ms"] is not None:
+            print(f"== Formulas: MathJax typeset at build of {t['page']} ({t['formulas']} formulas, the most of any"
+                  f" page): {t['ms']:.0f} ms (median of {args.runs})")
+
         if not args.skip_lighthouse:
-            print(f"== Lighthouse 12.2.3, mobile emulation, gzip like GitHub Pages (median of {args.runs})")
-            lh = bench_lighthouse(site, args.runs)
-            print(f"  {'page':44} perf  a11y  bp   seo   LCP s  TBT ms  transfer KiB")
+            print(f"== Lighthouse 12.2.3, mobile, gzip like GitHub Pages (median of {args.runs})", flush=True)
+            lh = bench_lighthouse(site, heaviest(rows, ROOT), args.runs)
+            print_lighthouse(lh)
+            want = "/".join(str(v) for v in BUDGET_LIGHTHOUSE.values())
             for page, s in lh.items():
-                print(f"  {page:44} {s['performance']:4.0f} {s['accessibility']:5.0f} {s['best-practices']:4.0f}"
-                      f" {s['seo']:5.0f} {s['LCP s']:6.2f} {s['TBT ms']:7.0f} {s['transfer KiB']:10.0f}")
+                got = [s[k] for k in BUDGET_LIGHTHOUSE]
+                checks.append((f"Lighthouse {page.split(' (')[0]} >= {want}", "/".join(f"{g:.0f}" for g in got),
+                               all(g >= b for g, b in zip(got, BUDGET_LIGHTHOUSE.values()))))
+
+        print(f"== Search, {CPU_THROTTLING}x CPU throttling (median of {args.runs} page loads; "
+              f"{len(QUERIES)} keystrokes each)", flush=True)
+        for label, s in sites.items():
+            r = bench_search(s, args.runs)
+            print(f"  {label}: open search to first results ({OPEN_QUERY!r}) {r['open']:6.0f} ms;"
+                  f" keystroke to results {r['key']:5.0f} ms (max {r['key_max']:.0f}, {r['samples']} samples)"
+                  + (f"; no results for {r['empty']}" if r["empty"] else ""))
+            checks.append((f"search at {label}: open to results <= {BUDGET_SEARCH_OPEN_MS} ms",
+                           f"{r['open']:.0f} ms", r["open"] <= BUDGET_SEARCH_OPEN_MS))
+            checks.append((f"search at {label}: keystroke to results <= {BUDGET_SEARCH_KEY_MS} ms",
+                           f"{r['key']:.0f} ms", r["key"] <= BUDGET_SEARCH_KEY_MS))
+
+    print("== Budgets")
+    width = max(len(c[0]) for c in checks)
+    for budget, figure, ok in checks:
+        print(f"  {budget:{width}}  {figure:>14}  {'PASS' if ok else 'FAIL'}")
+    failed = sum(1 for c in checks if not c[2])
+    print(f"  {len(checks) - failed} PASS, {failed} FAIL")
 
 
 if __name__ == "__main__":

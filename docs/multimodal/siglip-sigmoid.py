@@ -97,7 +97,9 @@ assert all(abs(r[3] - global_clip) > 1e-3 for r in rows[1:])   # local negatives
 # ## 偏置 b：负样本远多于正样本 {#bias-and-imbalance}
 #
 # 训练开始时嵌入还不含信息，$u_i\cdot v_j\approx0$，所有 logit 约等于 $b$。每张图有 1 个正样本、$N-1$ 个负样本，于是
+#
 # $$\mathcal L_0(b)=\log(1+e^{-b})+(N-1)\log(1+e^{b}),\qquad \frac{\partial\mathcal L_0}{\partial b}=-\sigma(-b)+(N-1)\,\sigma(b).$$
+#
 # $b=0$ 时 $\mathcal L_0=N\log2$，随 batch 线性增长，对 $b$ 的梯度约为 $N/2$，第一步就要做大幅修正；
 # 令梯度为 0 得 $\sigma(b^{*})=1/N$，即 $b^{*}=-\log(N-1)$：正样本的先验比例。$N=32768$ 时 $b^{*}\approx-10.4$，
 # 论文的初值 $b=-10$ 就在这里。作为对照，InfoNCE 在同样的起点上损失是 $\log N$。

@@ -17,7 +17,7 @@ export const FORMAT = 1;
 // breadcrumb); answer: the one-sentence answer; meta: tags, aliases and what the section holds; body.
 export const FIELDS = ["title", "context", "answer", "meta", "body"];
 export const FIELD_WEIGHT = [0, 0, 2.5, 1.5, 1];    // title and context are scored apart (TITLE_BONUS)
-export const FIELD_B = [0.75, 0.75, 0.5, 0.5, 0.75];
+export const FIELD_B = [0.75, 0.75, 0.5, 0.5, 0.6];
 export const CONTEXT_SHARE = 0.5;                   // a breadcrumb word counts half a heading word
 export const TITLE_BONUS = 3;
 export const K1 = 1.2;

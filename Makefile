@@ -11,7 +11,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # Reproducible builds: dates in the sitemap come from the last commit, not from the clock.
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 
-.PHONY: help setup serve build test test-fast bench links ids lock clean
+.PHONY: help setup serve build pdf test test-fast bench links ids lock clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,6 +37,9 @@ serve: setup ## Build and serve the site at http://127.0.0.1:8000 with live relo
 
 build: setup ## Build the site into site/ (strict: any warning fails)
 	$(BIN)/mkdocs build --strict
+
+pdf: setup ## Print the built site (run make build first) as one PDF, site/bagu.pdf, with its size and page count
+	$(BIN)/python tools/pdf.py site
 
 test: setup ## Run every test (build, content, snippets, notebooks, browser, faults, workflows)
 	$(BIN)/python -m pytest

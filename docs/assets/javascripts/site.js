@@ -188,9 +188,13 @@
      to one answer (#id) opens with that answer revealed and scrolled into view; the "#" link of a heading
      does not reveal its own answer. "展开本页答案" reveals every answer of this page only. */
   var QUIZ_KEY = "bagu.quiz";
-  function quizOn() { try { return localStorage.getItem(QUIZ_KEY) === "1"; } catch (e) { return false; } }
+  var quizMemory = null;  // the mode while the browser refuses storage (private mode, quota full)
+  function quizOn() {
+    if (quizMemory !== null) return quizMemory;
+    try { return localStorage.getItem(QUIZ_KEY) === "1"; } catch (e) { return false; }
+  }
   function setQuiz(on) {
-    try { localStorage.setItem(QUIZ_KEY, on ? "1" : "0"); } catch (e) { announce("浏览器不允许保存设置，本次浏览有效"); }
+    try { localStorage.setItem(QUIZ_KEY, on ? "1" : "0"); quizMemory = null; } catch (e) { quizMemory = on; announce("浏览器不允许保存设置，本次浏览有效"); }
     document.documentElement.classList.toggle("quiz-on", on);
   }
   function sections(wrap) {

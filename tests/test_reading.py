@@ -90,7 +90,8 @@ MEASURE = r"""() => {
   };
   for (const el of article.querySelectorAll("p, li, td, th, h1, h2, h3, h4, dd, dt, .admonition-title")) {
     if (el.closest("pre, code, svg, .mermaid-diagram")) continue;
-    const text = seen(el);
+    // a title in book-title marks keeps its own spacing (GB 18030-2022《信息技术 中文编码字符集》)
+    const text = seen(el).replace(/《[^》]*》/g, "《》");
     const m = text.match(/[\u4e00-\u9fff] [\u4e00-\u9fff]/);
     if (m) out.spaces.push([label(el), text.slice(Math.max(0, m.index - 12), m.index + 14)]);
   }

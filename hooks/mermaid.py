@@ -109,7 +109,7 @@ def diagram_svg(source: str, theme: str, key: str) -> tuple[str | None, str | No
     tmp = cached.with_suffix(".tmp")
     tmp.write_text(svg, encoding="utf-8")
     tmp.replace(cached)
-    return out["svg"], None
+    return svg, None  # the renamed ids, as a warm build reads them from the cache
 
 
 def figure(key: str, svgs: dict[str, str], label: str) -> str:

@@ -117,10 +117,8 @@ def test_published_id_removed_without_redirect(project):
     assert_fails(proc, r"docs/normalization/layernorm\.md", r"'weight-normalization' is gone")
     # declaring the redirect (and registering the new id) makes it pass, and the build serves the redirect
     text = (project / "redirects.yml").read_text(encoding="utf-8")
-    anchors = re.sub(r"(?m)^anchors:.*$", "anchors:", text)
-    (project / "redirects.yml").write_text(anchors.replace(
-        "anchors:", "anchors:\n  normalization/layernorm.md#weight-normalization: normalization/layernorm.md#weight-norm", 1),
-        encoding="utf-8")
+    entry = "anchors:\n  normalization/layernorm.md#weight-normalization: normalization/layernorm.md#weight-norm"
+    (project / "redirects.yml").write_text(re.sub(r"(?m)^anchors:.*$", entry, text, count=1), encoding="utf-8")
     assert run([sys.executable, "tools/ids.py", "--update"], project).returncode == 0
     proc = build(project)
     assert proc.returncode == 0, proc.stderr[-2000:]

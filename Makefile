@@ -28,7 +28,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned requirements (and Debian Chromium: diagrams are rendered at build)
+setup: $(VENV)/.installed node_modules/.installed ## Create .venv and node_modules from the pinned requirements, and install the Debian packages tools/ensure-debian.sh finds missing (Chromium, CJK fonts, Java)
 	@tools/ensure-debian.sh
 
 serve: setup ## Build and serve the site at http://127.0.0.1:8000 with live reload

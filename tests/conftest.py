@@ -72,3 +72,21 @@ def html_pages(site: Path) -> list[Path]:
 def page_url(site: Path, path: Path) -> str:
     rel = path.relative_to(site).parent.as_posix()
     return "" if rel == "." else rel + "/"
+
+
+# --- the built site served under the deployed sub-path, and one Chromium, per browser test module --------
+
+@pytest.fixture(scope="module")
+def base(site):
+    from browser import serve
+
+    with serve(site, PREFIX) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from browser import launch
+
+    with launch() as b:
+        yield b

@@ -13,25 +13,12 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
-from browser import launch, serve
-from conftest import PREFIX, ROOT, html_pages, page_url
+from conftest import ROOT, html_pages, page_url
 
 pytestmark = pytest.mark.browser
 
 MOBILE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}
-
-
-@pytest.fixture(scope="module")
-def base(site):
-    with serve(site, PREFIX) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch() as b:
-        yield b
 
 
 class Watch:

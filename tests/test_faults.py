@@ -19,12 +19,17 @@ pytestmark = pytest.mark.faults
 IGNORE = shutil.ignore_patterns(".git", ".venv", "node_modules", "site", "__pycache__", ".pytest_cache", "*.pyc")
 
 
-@pytest.fixture
-def project(tmp_path) -> Path:
-    dst = tmp_path / "proj"
+def copy_project(parent: Path) -> Path:
+    """A copy of the project to break (caches included, so only what a fault touches is rebuilt)."""
+    dst = parent / "proj"
     shutil.copytree(ROOT, dst, ignore=IGNORE)
     (dst / "node_modules").symlink_to(ROOT / "node_modules")
     return dst
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    return copy_project(tmp_path)
 
 
 def run(cmd, cwd: Path) -> subprocess.CompletedProcess:
@@ -177,10 +182,7 @@ SNIPPET = "snippets/normalization/norms.py"
 
 
 def faulty_copy(tmp_path_factory, name: str) -> Path:
-    dst = tmp_path_factory.mktemp(name) / "proj"
-    shutil.copytree(ROOT, dst, ignore=IGNORE)
-    (dst / "node_modules").symlink_to(ROOT / "node_modules")
-    return dst
+    return copy_project(tmp_path_factory.mktemp(name))
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from browser import launch, serve
-from conftest import PREFIX, ROOT, html_pages, page_url
+from browser import launch
+from conftest import ROOT, html_pages, page_url
 
 pytestmark = pytest.mark.browser
 
@@ -197,12 +197,6 @@ def check_pages(base: str, urls: list[str]) -> list[str]:
                         problems.append(f"{at}: axe {v['id']}: {n['target']}: {n['why'][:160]}")
             ctx.close()
     return problems
-
-
-@pytest.fixture(scope="module")
-def base(site):
-    with serve(site, PREFIX) as url:
-        yield url
 
 
 def test_every_page_is_readable_and_accessible_at_both_widths_in_both_palettes(site, base):

@@ -13,7 +13,6 @@ import subprocess
 import pytest
 import yaml
 
-from browser import launch, serve
 from conftest import PREFIX, ROOT
 
 CORE = ROOT / "docs" / "assets" / "javascripts" / "search-core.mjs"
@@ -153,18 +152,6 @@ def test_punctuation_and_huge_queries_plan_safely():
 
 
 # --- the dialog, in Chromium ----------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def base(site):
-    with serve(site, PREFIX) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch() as b:
-        yield b
-
 
 def open_search(page):
     toggle = page.locator("label.md-header__button[for='__search']")

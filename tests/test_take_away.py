@@ -17,8 +17,7 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from browser import launch, serve
-from conftest import PREFIX, ROOT, TEST_SITE_URL, html_pages, load_hook, page_url
+from conftest import ROOT, TEST_SITE_URL, html_pages, load_hook, page_url
 
 MOBILE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}
@@ -124,18 +123,6 @@ def test_renamed_ids_are_mapped_for_the_review_page_and_the_pages_they_moved_to(
 
 
 # --- The browser -----------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def base(site):
-    with serve(site, PREFIX) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launch() as b:
-        yield b
-
 
 @pytest.fixture(scope="module")
 def index(site):

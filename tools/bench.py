@@ -110,6 +110,22 @@ def importers(root: Path, snippet: Path) -> int:
                if "assets" not in nb.parts and target in [d.resolve() for d in hook.snippet_dependencies(nb)])
 
 
+def edited_builds(path: Path, edit: str, root: Path, site: Path, cache: Path, runs: int) -> tuple[float, int]:
+    """Median time of `runs` builds, each after appending a different `edit` to `path` (restored after), and
+    the most notebooks one of them re-executed."""
+    original = path.read_text(encoding="utf-8")
+    times, counts = [], []
+    try:
+        for i in range(runs):
+            path.write_text(original + edit.format(i), encoding="utf-8")
+            dt, log = build(root, site, cache)
+            times.append(dt)
+            counts.append(executed(log))
+    finally:
+        path.write_text(original, encoding="utf-8")
+    return median(times), max(counts)
+
+
 def bench_builds(root: Path, runs: int, skip_clean: bool, tmp: Path) -> tuple[dict, Path]:
     """Build figures of the project at `root`; returns them and a strict build of its unedited content."""
     out = {}
@@ -133,31 +149,10 @@ def bench_builds(root: Path, runs: int, skip_clean: bool, tmp: Path) -> tuple[di
     # formulas and diagrams warm, as in the other warm builds (skipped notebooks leave dangling links)
     nonb = [build(root, scratch, warm_cache, {"BAGU_NOTEBOOKS": "skip"}, strict=False)[0] for _ in range(runs)]
     out["no_notebooks"] = median(nonb)
-    page, snippet = root / EDIT_PAGE, root / EDIT_SNIPPET
-    original = page.read_text(encoding="utf-8")
-    warm, warm_executed = [], []
-    try:
-        for i in range(runs):
-            page.write_text(original + f"\n<!-- bench edit {i} -->\n", encoding="utf-8")
-            dt, log = build(root, scratch, warm_cache)
-            warm.append(dt)
-            warm_executed.append(executed(log))
-    finally:
-        page.write_text(original, encoding="utf-8")
-    out["warm"] = median(warm)
-    out["warm_executed"] = max(warm_executed)
-    s_orig = snippet.read_text(encoding="utf-8")
-    snip, snip_executed = [], []
-    try:
-        for i in range(runs):
-            snippet.write_text(s_orig + f"\n# bench edit {i}\n", encoding="utf-8")
-            dt, log = build(root, scratch, warm_cache)
-            snip.append(dt)
-            snip_executed.append(executed(log))
-    finally:
-        snippet.write_text(s_orig, encoding="utf-8")
-    out["snippet"] = median(snip)
-    out["snippet_executed"] = max(snip_executed)
+    out["warm"], out["warm_executed"] = edited_builds(root / EDIT_PAGE, "\n<!-- bench edit {} -->\n", root, scratch,
+                                                      warm_cache, runs)
+    out["snippet"], out["snippet_executed"] = edited_builds(root / EDIT_SNIPPET, "\n# bench edit {}\n", root, scratch,
+                                                            warm_cache, runs)
     out["snippet_importers"] = importers(root, EDIT_SNIPPET)
     shutil.rmtree(scratch, ignore_errors=True)
     return out, site

@@ -31,6 +31,7 @@ import shutil
 import tempfile
 import textwrap
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -366,12 +367,13 @@ def build_one(path: Path, src_uri: str, kernel: str, allow_errors: bool, execute
     if cached.is_file():
         data = json.loads(cached.read_text(encoding="utf-8"))
         return Rendered(data["markdown"], [tuple(f) for f in data["figures"]], data["ipynb"])
-    log.info("Executing notebook %s", _rel(path))
+    started = time.monotonic()
     if execute_nb:
         nb = execute(path, source, kernel, allow_errors)
     else:
         nb = jupytext.reads(source, fmt="py:percent")
     result = render(path, nb, src_uri)
+    log.info("Executed notebook %s in %.1f s", _rel(path), time.monotonic() - started)
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".tmp")
     tmp.write_text(

@@ -48,6 +48,13 @@ def mkdocs_build(root: Path, site_dir: Path, env_extra: dict | None = None, chec
 
 @pytest.fixture(scope="session")
 def build(tmp_path_factory):
+    reuse = os.environ.get("BAGU_TEST_SITE")
+    if reuse:
+        # iterating on tests: a site built earlier with the test configuration (SITE_URL, REPO_URL as above)
+        site = Path(reuse).resolve()
+        if not (site / "index.html").is_file():
+            raise pytest.UsageError(f"BAGU_TEST_SITE={reuse}: no built site there (no index.html)")
+        return site, subprocess.CompletedProcess([], 0, "", "(BAGU_TEST_SITE: build not run)")
     site = tmp_path_factory.mktemp("site")
     proc = mkdocs_build(ROOT, site)
     return site, proc

@@ -210,6 +210,140 @@ def test_self_test_mode_hides_reveals_and_remembers(base, browser):
     ctx.close()
 
 
+def quiz_page(browser, viewport=DESKTOP, **options):
+    """A fresh context with self-test mode switched on (as the reader's earlier visit left it)."""
+    ctx = browser.new_context(viewport=viewport, **options)
+    ctx.add_init_script("try { localStorage.setItem('bagu.quiz', '1'); } catch (e) {}")
+    return ctx, ctx.new_page()
+
+
+def in_viewport(page, selector) -> bool:
+    return page.evaluate("""s => { const r = document.querySelector(s).getBoundingClientRect();
+        return r.top >= 0 && r.top < window.innerHeight && r.height > 0; }""", selector)
+
+
+def test_self_test_table_of_contents_reveals_the_answer_and_brings_it_into_view(base, browser):
+    ctx, page = quiz_page(browser)
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    settle(page)
+    assert page.locator("#answer-rmsnorm").is_hidden()
+    page.locator(".md-sidebar--secondary a.md-nav__link[href='#rmsnorm']").click()
+    page.wait_for_function("() => !document.getElementById('answer-rmsnorm').hidden")
+    settle(page)
+    assert in_viewport(page, "#rmsnorm") and in_viewport(page, "#answer-rmsnorm"), "the revealed answer is off screen"
+    # the other answers stay hidden: one click reveals one answer
+    assert page.locator("#answer-batchnorm").is_hidden()
+    ctx.close()
+
+
+def test_self_test_hides_the_key_terms_of_the_table_of_contents_and_the_tags(base, browser):
+    for on in (False, True):
+        ctx = browser.new_context(viewport=DESKTOP)
+        ctx.add_init_script(f"try {{ localStorage.setItem('bagu.quiz', '{int(on)}'); }} catch (e) {{}}")
+        page = ctx.new_page()
+        page.goto(base + "normalization/layernorm/", wait_until="load")
+        nested = page.locator(".md-sidebar--secondary .md-nav__list .md-nav__list a.md-nav__link")
+        assert nested.count() > 0, "the page has follow-up questions in its table of contents"
+        shown = [a.is_visible() for a in nested.all()]
+        tags = page.locator("article .md-tags")
+        if on:
+            assert not any(shown), "self-test mode shows follow-up titles in the table of contents"
+            assert tags.count() == 0 or tags.first.is_hidden(), "self-test mode shows the tag pills"
+        else:
+            assert all(shown) and tags.first.is_visible()
+        ctx.close()
+
+
+def test_self_test_reveal_all_opens_this_page_only_and_keeps_the_mode(base, browser):
+    ctx, page = quiz_page(browser)
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    every = page.locator(".quiz-all")
+    assert every.is_visible() and every.inner_text() == "展开本页答案"
+    assert page.locator(".quiz-toggle").get_attribute("aria-pressed") == "true"
+    every.click()
+    assert page.locator(".quiz-answer[hidden]").count() == 0
+    assert every.get_attribute("aria-pressed") == "true" and every.inner_text() == "收起本页答案"
+    assert page.locator(".quiz-toggle").get_attribute("aria-pressed") == "true", "revealing a page ended the mode"
+    # the next page still quizzes
+    page.goto(base + "attention/mha/", wait_until="load")
+    assert page.locator(".quiz-toggle").get_attribute("aria-pressed") == "true"
+    n = page.locator(".quiz-answer").count()
+    assert n > 0 and page.locator(".quiz-answer[hidden]").count() == n
+    ctx.close()
+
+
+def test_a_headings_own_permalink_does_not_reveal_its_answer(base, browser):
+    ctx, page = quiz_page(browser)
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    page.locator("#batchnorm a.headerlink").click(force=True)
+    page.wait_for_function("() => location.hash === '#batchnorm'")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert page.locator("#answer-batchnorm").is_hidden(), "the '#' link revealed the answer"
+    # a deep link into the page from elsewhere does reveal it
+    page.goto(base + "attention/mha/", wait_until="load")
+    page.goto(base + "normalization/layernorm/#batchnorm", wait_until="load")
+    assert page.locator("#answer-batchnorm").is_visible()
+    ctx.close()
+
+
+def test_question_controls_are_44_px_tap_targets_on_touch_screens(base, browser):
+    ctx, page = quiz_page(browser, viewport=MOBILE, has_touch=True, is_mobile=True)
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    assert page.evaluate("matchMedia('(pointer: coarse)').matches")
+    small = []
+    for selector in (".quiz-toggle", ".quiz-all", "#rmsnorm .quiz-reveal", "#rmsnorm .copy-link", "#rmsnorm a.headerlink"):
+        box = page.locator(selector).first.bounding_box()
+        assert box, f"{selector} is not displayed"
+        if box["width"] < 44 or box["height"] < 44:
+            small.append(f"{selector}: {box['width']:.0f} x {box['height']:.0f} px")
+    assert not small, "tap targets under 44 x 44 px: " + "; ".join(small)
+    ctx.close()
+
+
+def test_copy_link_success_is_shown_and_announced(base, browser):
+    ctx = browser.new_context(viewport=MOBILE)
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = ctx.new_page()
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    page.locator("#rmsnorm .copy-link").click()
+    note = page.locator("#rmsnorm .copy-done")
+    note.wait_for(state="visible")
+    assert note.inner_text() == "已复制链接"
+    live = page.locator("#bagu-live")
+    assert live.get_attribute("aria-live") == "polite" and live.get_attribute("role") == "status"
+    page.wait_for_function("() => document.getElementById('bagu-live').textContent === '已复制本题链接'")
+    # the announcement region is for screen readers: present, not drawn
+    box = live.bounding_box()
+    assert box is None or (box["width"] <= 1 and box["height"] <= 1)
+    note.wait_for(state="detached", timeout=5000)  # the visible note goes away again
+    ctx.close()
+
+
+def test_404_page_speaks_chinese_and_offers_search_and_every_topic(site, base, browser):
+    ctx = browser.new_context(viewport=MOBILE)
+    page = ctx.new_page()
+    watch = Watch(page)
+    page.goto(base + "404.html", wait_until="load")
+    assert page.evaluate("document.documentElement.lang").startswith("zh")
+    assert "找不到这个页面" in page.locator("article h1").inner_text()
+    topics = page.locator("article ul a")
+    hrefs = [a.get_attribute("href") for a in topics.all()]
+    sections = page.evaluate("""() => [...document.querySelectorAll(
+        '.md-nav--primary > .md-nav__list > .md-nav__item--nested')]
+        .map(e => e.querySelector('.md-nav__link').textContent.trim())""")
+    topics_in_nav = [t for t in sections if t != "首页"]  # the home page has its own button above
+    assert len(hrefs) >= 10 and len(hrefs) == len(topics_in_nav), (hrefs, sections)
+    for href in hrefs:
+        assert href.startswith("/bagu/"), f"404 links must be absolute (the page is served at any depth): {href}"
+        assert (site / href.removeprefix("/bagu/") / "index.html").is_file() or (site / href.removeprefix("/bagu/")).is_file(), href
+    page.locator("article label[for='__search']").click()
+    page.locator("input.md-search__input").fill("层归一化")
+    page.wait_for_function("() => document.querySelector('[data-bagu-search]').dataset.query === '层归一化'")
+    assert page.locator("#bagu-search-list a").count() > 0
+    assert not watch.errors and not watch.foreign, (watch.errors, watch.foreign)
+    ctx.close()
+
+
 def contrast(png: bytes) -> float:
     """WCAG contrast ratio between an element's background (its most common luminance) and its ink."""
     from PIL import Image

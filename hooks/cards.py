@@ -320,7 +320,8 @@ class _Questions(HTMLParser):
 
 def page_questions(html: str) -> list[dict]:
     parser = _Questions()
-    parser.feed(html)
+    # no question title or one-sentence answer holds code: skip parsing every highlighted token
+    parser.feed(re.sub(r"<pre\b([^>]*)>.*?</pre>", r"<pre\1></pre>", html, flags=re.S))
     parser.close()
     clean = lambda s: re.sub(r"\s+", " ", unescape(s)).strip()  # noqa: E731
     return [{"id": q["id"], "title": clean(q["title"]), "answer": clean(q["answer"])} for q in parser.items]

@@ -18,7 +18,6 @@ import re
 import subprocess
 from html import escape as html_escape
 from datetime import datetime, timezone
-from html.parser import HTMLParser
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -353,37 +352,44 @@ LAZY_TAGS = {"p", "ul", "ol", "dl", "div", "details", "blockquote", "table"}
 LAZY_FROM = 15  # top-level blocks before this index render at once: nothing above the fold waits or shifts
 
 
-class _Blocks(HTMLParser):
+# a start or end tag (quoted attribute values may hold ">"), a comment, or a raw-text element whose content
+# is not markup
+_TAG = re.compile(r"""<!--.*?-->|<(script|style|textarea)\b[^>]*>.*?</\1\s*>|<(/?)([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""",
+                  re.S | re.I)
+
+
+def top_level_blocks(text: str) -> list[dict]:
     """The top-level elements of a page's HTML: start offset, start tag, tag name, end offset, and
-    whether any ``<pre>`` is inside."""
-
-    def __init__(self, text: str):
-        super().__init__(convert_charrefs=True)
-        self.text = text
-        self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self.depth = 0
-        self.blocks: list[dict] = []
-
-    def _offset(self) -> int:
-        line, col = self.getpos()
-        return self.line_starts[line - 1] + col
-
-    def handle_starttag(self, tag, attrs):
-        if self.depth == 0:
-            start, tag_text = self._offset(), self.get_starttag_text()
-            self.blocks.append({"start": start, "tag_text": tag_text, "tag": tag,
-                                "end": start + len(tag_text), "pre": False})
-        elif tag == "pre":
-            self.blocks[-1]["pre"] = True
-        if tag not in VOID:
-            self.depth += 1
-
-    def handle_endtag(self, tag):
-        if tag in VOID or self.depth == 0:
-            return
-        self.depth -= 1
-        if self.depth == 0 and self.blocks:
-            self.blocks[-1]["end"] = self.text.index(">", self._offset()) + 1
+    whether any ``<pre>`` is inside. A regular-expression scan of the tags (the page is our own
+    Markdown's output, so its markup is well formed): an HTML parser spent seconds per build on the
+    MathJax and SVG markup inside the blocks."""
+    blocks: list[dict] = []
+    depth = 0
+    for m in _TAG.finditer(text):
+        raw, closing, name, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+        if raw is None and name is None:
+            continue  # a comment
+        tag = (raw or name).lower()
+        if raw is not None or not closing:
+            if depth == 0:
+                tag_text = m.group(0) if raw is None else text[m.start():text.index(">", m.start()) + 1]
+                blocks.append({"start": m.start(), "tag_text": tag_text, "tag": tag,
+                               "end": m.end() if raw is not None else m.start() + len(tag_text), "pre": False})
+            elif tag == "pre":
+                blocks[-1]["pre"] = True
+            if raw is not None:  # the whole element was matched
+                if depth == 0:
+                    blocks[-1]["end"] = m.end()
+                continue
+            if tag not in VOID and not rest.rstrip().endswith("/"):
+                depth += 1
+            continue
+        if tag in VOID or depth == 0:
+            continue
+        depth -= 1
+        if depth == 0 and blocks:
+            blocks[-1]["end"] = m.end()
+    return blocks
 
 
 CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
@@ -457,11 +463,8 @@ def mark_lazy_blocks(content: str) -> str:
 
     The position is decided here, not with ``:nth-child``, so that no DOM change by Material shifts
     the blocks after it."""
-    parser = _Blocks(content)
-    parser.feed(content)
-    parser.close()
     out, last = [], 0
-    for index, block in enumerate(parser.blocks):
+    for index, block in enumerate(top_level_blocks(content)):
         start, tag_text, tag = block["start"], block["tag_text"], block["tag"]
         if content[start:start + len(tag_text)] != tag_text:  # parser offsets must be exact
             raise PluginError(f"mark_lazy_blocks: offset mismatch at <{tag}> (block {index})")

@@ -40,6 +40,8 @@ TEX_OPEN, TEX_CLOSE = "\u0002", "\u0003"
 SKIP_TAGS = {"pre", "script", "style", "svg", "button", "template", "nav"}
 SKIP_CLASSES = {"headerlink", "mermaid-diagram", "md-source-file", "copy-link", "quiz-toggle", "nb-output", "md-button"}
 
+PRE = re.compile(r"<pre\b([^>]*)>.*?</pre>", re.S)
+
 _pages: list[list[str]] = []
 _docs: list[dict] = []
 
@@ -147,7 +149,8 @@ def page_kind(page: Page) -> str:
 def collect(page: Page, html: str) -> list[dict]:
     """Search documents of one page (without the page index, which on_post_build assigns)."""
     parser = _Sections()
-    parser.feed(html)
+    # code is not indexed (SKIP_TAGS): hand the parser empty <pre> elements, not every highlighted token
+    parser.feed(PRE.sub(r"<pre\1></pre>", html))
     parser.close()
     kind = page_kind(page)
     tags = " ".join(str(t) for t in (page.meta.get("tags") or []))
@@ -260,6 +263,17 @@ def bigram_cohesion(texts: list[str]) -> dict[str, float]:
                 if word_of[i] == word_of[i + 1]:
                     inside[bigram] = inside.get(bigram, 0) + 1
     return {b: round(inside.get(b, 0) / n, 2) for b, n in total.items() if inside.get(b, 0) < n}
+
+
+def on_config(config):
+    """Material's search plugin stays for the header's search button and dialog frame, and still strips the
+    data-search-* attributes from the pages; its lunr indexing (an HTML parse of every page, about a third
+    of a warm build) is switched off, since this hook builds the index the site uses."""
+    plugin = config.plugins.get("material/search")
+    if plugin is None or not hasattr(plugin, "search_index"):
+        raise PluginError("hooks/search.py expects Material's search plugin (plugins: - search) for the search dialog")
+    plugin.search_index.add_entry_from_context = lambda page: None
+    return config
 
 
 def on_pre_build(config):

@@ -83,6 +83,9 @@ input.docs.forEach((doc, id) => {
     preview.length > PREVIEW ? preview.slice(0, PREVIEW - 1) + "…" : preview]);
 });
 
+// a row names its parent question by title (the breadcrumb of a follow-up), so showing a result never
+// needs a second document chunk
+for (const row of docs) row[3] = row[3] >= 0 ? docs[row[3]][2] : "";
 const n = docs.length;
 const encode = (list) => {
   const flat = [];

@@ -44,7 +44,7 @@ function highlighted(text, words) {
   return frag;
 }
 
-export function mount(root, {searchBase, siteBase, toggle}) {
+export function mount(root, {searchBase, siteBase, toggle, manifest: early}) {
   const input = root.querySelector("input[name=query]");
   const status = root.querySelector(".md-search-result__meta");
   const list = root.querySelector(".md-search-result__list");
@@ -70,7 +70,7 @@ export function mount(root, {searchBase, siteBase, toggle}) {
     if (!vocabs.has(k)) vocabs.set(k, fetchJSON(new URL(`v${k}.json`, searchBase)));
     return vocabs.get(k);
   })).then((parts) => Object.assign({}, ...parts));
-  const ready = fetchJSON(new URL("manifest.json", searchBase))
+  const ready = (early || fetchJSON(new URL("manifest.json", searchBase)))
     .then((m) => { manifest = m; root.dataset.state = "ready"; })
     .catch((err) => {
       root.dataset.state = "error";
@@ -94,8 +94,7 @@ export function mount(root, {searchBase, siteBase, toggle}) {
       article.className = "md-search-result__article md-typeset";
       const crumb = document.createElement("div");
       crumb.className = "bagu-search-crumb";
-      const parentTitle = parent >= 0 && docs.has(parent) ? docs.get(parent)[2] : "";
-      crumb.textContent = anchor ? [pageTitle, parentTitle].filter(Boolean).join(" › ") : "页面";
+      crumb.textContent = anchor ? [pageTitle, parent].filter(Boolean).join(" › ") : "页面";
       const h = document.createElement(manifest.kinds[id] === "q" || !anchor ? "h1" : "h2");
       h.append(highlighted(title, words));
       article.append(crumb, h);
@@ -149,12 +148,6 @@ export function mount(root, {searchBase, siteBase, toggle}) {
     const docs = new Map();
     const need = new Set([...ids].map((id) => Math.floor(id / manifest.docChunk)));
     await Promise.all([...need].map((k) => chunk(k).then((rows) => rows.forEach((row, j) => {
-      docs.set(k * manifest.docChunk + j, row);
-    }))));
-    // parents (the question a follow-up belongs to) for the breadcrumb, when already loaded
-    const parents = new Set();
-    for (const id of ids) { const p = docs.get(id)[3]; if (p >= 0 && !docs.has(p)) parents.add(Math.floor(p / manifest.docChunk)); }
-    await Promise.all([...parents].map((k) => chunk(k).then((rows) => rows.forEach((row, j) => {
       docs.set(k * manifest.docChunk + j, row);
     }))));
     if (mine !== seq) return;

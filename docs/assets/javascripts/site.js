@@ -307,8 +307,18 @@
     var toggle = document.getElementById("__search");
     if (!root || !toggle) return;
     if (!searchMounted) {
-      searchMounted = import(new URL("javascripts/search.mjs", assets).href).then(function (m) {
-        return m.mount(root, {searchBase: new URL("../search/", assets), siteBase: new URL("../", assets), toggle: toggle});
+      // the two modules and the index manifest load in parallel, not one after the other
+      var searchBase = new URL("../search/", assets);
+      var manifest = fetch(new URL("manifest.json", searchBase), {credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) throw new Error("manifest.json: HTTP " + r.status);
+        return r.json();
+      });
+      manifest.catch(function () {});  // reported by search.mjs, which awaits it
+      searchMounted = Promise.all([
+        import(new URL("javascripts/search.mjs", assets).href),
+        import(new URL("javascripts/search-core.mjs", assets).href),
+      ]).then(function (mods) {
+        return mods[0].mount(root, {searchBase: searchBase, siteBase: new URL("../", assets), toggle: toggle, manifest: manifest});
       }).catch(function (err) {
         searchMounted = null;
         root.dataset.state = "error";

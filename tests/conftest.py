@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -63,6 +64,14 @@ def build(tmp_path_factory):
 @pytest.fixture(scope="session")
 def site(build) -> Path:
     return build[0]
+
+
+@functools.lru_cache(maxsize=None)
+def parsed(path: Path):
+    """The parsed HTML of one built file, parsed once per test process (lxml; the tests only read it)."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "lxml")
 
 
 def html_pages(site: Path) -> list[Path]:

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import DOCS, ROOT, TEST_SITE_URL, html_pages, load_hook, page_url
+from conftest import DOCS, ROOT, TEST_SITE_URL, html_pages, load_hook, page_url, parsed
 
 SITE_HOST = urlparse(TEST_SITE_URL).netloc
 RESOURCE_ATTRS = {
@@ -42,7 +42,7 @@ def test_strict_build_succeeds(build):
 def test_no_third_party_assets_in_html(site):
     problems = []
     for path in html_pages(site) + [site / "404.html"]:
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         for tag, attrs in RESOURCE_ATTRS.items():
             for el in soup.find_all(tag):
                 for attr in attrs:
@@ -102,7 +102,7 @@ def test_mathjax_is_self_hosted_and_mermaid_is_not_shipped(site):
 def test_every_diagram_is_rendered_at_build_in_both_palettes(site):
     problems = []
     for path in html_pages(site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         for d in soup.select("article .mermaid-diagram"):
             where = f"{page_url(site, path)} diagram {d.get('data-diagram')}"
             light, dark = d.select(".mermaid-light > svg"), d.select(".mermaid-dark > svg")
@@ -143,7 +143,7 @@ def test_search_index_is_small_pieces_with_one_entry_per_answer(site):
         if url == "tags/":
             assert url not in located
             continue
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         for h in soup.select("article h2[id], article h3[id]"):
             assert f"{url}#{h['id']}" in located, f"{url}#{h['id']} has no search entry"
     for piece in (site / "search").glob("*.json"):
@@ -187,7 +187,7 @@ def test_search_aliases_reach_pages_that_write_one_language(site):
 def test_every_page_has_description_and_link_preview(site):
     problems = []
     for path in html_pages(site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         where = path.relative_to(site)
         desc = soup.find("meta", attrs={"name": "description"})
         if not desc or not desc.get("content"):
@@ -249,7 +249,7 @@ def test_notebook_search_entries_have_no_prompt_noise(site):
 def test_notebook_headings_have_ids_and_toc(site):
     for src in notebook_sources():
         rel = src.relative_to(DOCS)
-        soup = BeautifulSoup((site / rel.parent / rel.stem / "index.html").read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(site / rel.parent / rel.stem / "index.html")
         article = soup.select_one("article")
         heads = article.select("h2, h3")
         assert heads, f"{rel}: no section headings"
@@ -289,7 +289,7 @@ def test_site_works_under_a_sub_path(site):
     """Every internal URL in the HTML is relative, so the site can be served under /<repo>/."""
     problems = []
     for path in html_pages(site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         for el in soup.find_all(["a", "link", "script", "img"]):
             url = el.get("href") or el.get("src") or ""
             rel = " ".join(el.get("rel") or [])
@@ -351,7 +351,7 @@ def test_figures_have_alt_text_and_text_readable_on_a_phone(site):
 
     problems = []
     for path in html_pages(site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         for img in soup.select("article img"):
             src = img.get("src", "")
             if not src.endswith(".svg") or ".fig" not in src:
@@ -377,11 +377,11 @@ def test_topic_indexes_list_every_question_and_notebook_of_their_topic(site):
         html = (site / topic / "index.html").read_text(encoding="utf-8")
         if "bagu:" in html:
             problems.append(f"docs/{topic}/index.md: a list marker was left in the page")
-        soup = BeautifulSoup(html, "html.parser")
+        soup = parsed(site / topic / "index.html")
         links = {a["href"].split("?")[0] for a in soup.select("article a[href]")}
         for page in sorted((site / topic).glob("*/index.html")):
             stem = page.parent.name
-            doc = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+            doc = parsed(page)
             source = DOCS / topic / f"{stem}.py"
             if source.is_file():
                 if f"{stem}/" not in links:
@@ -399,7 +399,7 @@ def test_the_repository_link_is_a_plain_link(site):
     from conftest import TEST_REPO_URL
 
     for path in html_pages(site)[:5] + [site / "index.html"]:
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         links = soup.select("a.md-source")
         assert links and all(a["href"] == TEST_REPO_URL for a in links), path
         assert not soup.select('[data-md-component="source"]'), f"{path}: repository facts would be fetched"

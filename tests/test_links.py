@@ -10,16 +10,15 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
-from bs4 import BeautifulSoup
 
-from conftest import DOCS, html_pages, page_url
+from conftest import DOCS, html_pages, page_url, parsed
 
 BASE = "http://site.invalid/"
 
 
 def ids_of(path: Path, cache: dict) -> set[str]:
     if path not in cache:
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         cache[path] = {el["id"] for el in soup.find_all(id=True)}
     return cache[path]
 
@@ -36,7 +35,7 @@ def test_every_internal_link_and_fragment_resolves(site):
     problems, checked = [], 0
     for page in html_pages(site):
         here = BASE + page_url(site, page)
-        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(page)
         for el in soup.select("a[href], img[src], link[href], script[src]"):
             ref = el.get("href") or el.get("src")
             if ref.startswith(("mailto:", "data:", "javascript:")) or re.match(r"^[a-z]+://", ref):

@@ -15,9 +15,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from bs4 import BeautifulSoup
 
-from conftest import ROOT, TEST_SITE_URL, html_pages, load_hook, page_url
+from conftest import ROOT, TEST_SITE_URL, html_pages, load_hook, page_url, parsed
 
 MOBILE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}
@@ -35,7 +34,7 @@ def test_every_page_has_a_link_preview_card_of_the_declared_size(site):
     problems, sizes = [], []
     for path in html_pages(site):
         url = page_url(site, path)
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = parsed(path)
         meta = {m.get("property") or m.get("name"): m.get("content") for m in soup.find_all("meta")}
         image = meta.get("og:image")
         if not image:

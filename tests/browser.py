@@ -12,6 +12,7 @@ import shutil
 import socket
 import threading
 from pathlib import Path
+from urllib.parse import urlparse
 
 CHROMIUM_FLAGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -90,3 +91,30 @@ def launch():
             yield browser
         finally:
             browser.close()
+
+
+class Watch:
+    """Console errors, page errors, every request, requests leaving 127.0.0.1, and requests for the client-side
+    MathJax (every formula is typeset at build, so a page that fetches MathJax left one raw) of one page
+    object; `reset()` before each navigation when the page is reused."""
+
+    def __init__(self, page):
+        self.reset()
+        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", self._request)
+
+    def reset(self):
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.mathjax: list[str] = []
+        self.urls: list[str] = []
+
+    def _request(self, request):
+        self.urls.append(request.url)
+        if request.url.startswith(("data:", "blob:", "about:")):
+            return
+        if urlparse(request.url).hostname != "127.0.0.1":
+            self.foreign.append(request.url)
+        if request.url.split("?")[0].endswith("/tex-chtml.js"):
+            self.mathjax.append(request.url)

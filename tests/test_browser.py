@@ -8,39 +8,17 @@ from __future__ import annotations
 import io
 import json
 import re
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, html_pages, page_url
+from browser import Watch
+from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 
 MOBILE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}
-
-
-class Watch:
-    """Collects console errors, page errors, requests leaving 127.0.0.1 and requests for the client-side
-    MathJax (every formula is typeset at build, so a page that fetches MathJax left one raw) for one page."""
-
-    def __init__(self, page):
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        self.mathjax: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("request", self._request)
-
-    def _request(self, request):
-        host = urlparse(request.url).hostname
-        if request.url.startswith(("data:", "blob:", "about:")):
-            return
-        if host != "127.0.0.1":
-            self.foreign.append(request.url)
-        if request.url.split("?")[0].endswith("/tex-chtml.js"):
-            self.mathjax.append(request.url)
 
 
 def wait_rendered(page):
@@ -66,63 +44,6 @@ SETTLE = """() => document.fonts.ready.then(() => new Promise(resolve => {
 def settle(page):
     """Wait until fonts are loaded and the page has stopped scrolling and resizing (no fixed sleeps)."""
     page.evaluate(SETTLE)
-
-
-def all_urls(site):
-    return [page_url(site, p) for p in html_pages(site)]
-
-
-def test_every_page_renders_cleanly_on_a_phone(site, base, browser):
-    ctx = browser.new_context(viewport=MOBILE, device_scale_factor=1)
-    problems = []
-    for url in all_urls(site):
-        page = ctx.new_page()
-        watch = Watch(page)
-        page.goto(base + url, wait_until="load")
-        try:
-            wait_rendered(page)
-        except Exception as exc:  # noqa: BLE001
-            problems.append(f"{url}: did not finish rendering: {exc}")
-            page.close()
-            continue
-        merror = page.locator("mjx-merror").count()
-        if merror:
-            texts = page.locator("mjx-merror").all_inner_texts()[:3]
-            problems.append(f"{url}: {merror} MathJax error(s): {texts}")
-        raw = page.evaluate("""() => {
-            const a = document.querySelector('article').cloneNode(true);
-            a.querySelectorAll('pre, code, mjx-container, script, .mermaid-diagram').forEach(e => e.remove());
-            const t = a.textContent;
-            const m = t.match(/\\\\\\(|\\\\\\[|\\$\\$|\\\\frac|\\\\mathrm|\\\\sum/);
-            return m ? t.slice(Math.max(0, m.index - 40), m.index + 40) : null;
-        }""")
-        if raw:
-            problems.append(f"{url}: raw TeX left in the article: ...{raw}...")
-        blank = page.evaluate("""() => [...document.querySelectorAll('mjx-c')]
-            .filter(e => getComputedStyle(e, '::before').content === 'none').length""")
-        if blank:
-            problems.append(f"{url}: {blank} formula glyph(s) without a glyph rule (blank in the formula)")
-        no_svg = page.evaluate("() => [...document.querySelectorAll('.mermaid-diagram')].filter(d => ![...d.querySelectorAll('svg')].some(s => s.getBoundingClientRect().width > 0)).length")
-        if no_svg:
-            problems.append(f"{url}: {no_svg} diagram(s) show no SVG")
-        # blocks far down the page skip rendering until scrolled near (and would clip, not overflow):
-        # render them all so that their formulas, tables and code are measured too
-        page.add_style_tag(content=".lazy-block { content-visibility: visible !important; }")
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        if overflow > 1:
-            wide = page.evaluate("""() => [...document.querySelectorAll('article *')]
-                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-                .slice(0, 3).map(e => e.tagName + '.' + e.className)""")
-            problems.append(f"{url}: page overflows a 375 px screen by {overflow} px ({wide})")
-        if watch.errors:
-            problems.append(f"{url}: console errors: {watch.errors[:3]}")
-        if watch.foreign:
-            problems.append(f"{url}: requests to other hosts: {watch.foreign[:3]}")
-        if watch.mathjax:
-            problems.append(f"{url}: fetched MathJax in the browser, so a formula was not typeset at build")
-        page.close()
-    ctx.close()
-    assert not problems, "\n".join(problems)
 
 
 def test_topic_page_has_math_diagram_and_no_foreign_requests(base, browser):

@@ -7,7 +7,10 @@ Each page is loaded in headless Chromium with its skipped blocks rendered, and c
 * figures: no wider than the article column, alt text, zoomable;
 * anything that scrolls sideways (formulas, tables) can be reached with the keyboard and shows a cue;
 * no stray space between two Chinese characters; the one-sentence answer at body-text size;
-* axe-core (WCAG 2.1 AA and best practices): no violation.
+* axe-core (WCAG 2.1 AA and best practices): no violation;
+* clean rendering: every formula typeset at build (no MathJax error, no raw TeX left in the text, no
+  glyph without its font rule, MathJax never fetched), nothing wider than the screen, no console error,
+  no request to another host.
 
 Pages are split between two worker processes (the machine has two cores); each failure names the page,
 the width, the palette and the element.
@@ -22,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from browser import launch
+from browser import Watch, launch
 from conftest import ROOT, html_pages, page_url
 
 pytestmark = pytest.mark.browser
@@ -101,6 +104,16 @@ MEASURE = r"""() => {
     const size = parseFloat(getComputedStyle(p).fontSize);
     if (size < bodySize - 0.5) out.answers.push([label(p.parentElement), size, bodySize]);
   }
+  // clean rendering: MathJax errors, TeX left in the text, glyphs without a font rule, page overflow
+  out.merror = [...document.querySelectorAll("mjx-merror")].slice(0, 3).map((e) => e.textContent);
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll("pre, code, mjx-container, script, .mermaid-diagram").forEach((e) => e.remove());
+  const raw = copy.textContent.match(/\\\(|\\\[|\$\$|\\frac|\\mathrm|\\sum/);
+  out.raw = raw ? copy.textContent.slice(Math.max(0, raw.index - 40), raw.index + 40) : null;
+  out.blank = [...document.querySelectorAll("mjx-c")].filter((e) => getComputedStyle(e, "::before").content === "none").length;
+  out.overflow = document.documentElement.scrollWidth - window.innerWidth;
+  out.wide = out.overflow > 1 ? [...article.querySelectorAll("*")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 3).map(label) : [];
   return out;
 }"""
 
@@ -134,6 +147,8 @@ def load_and_check(page, address: str, url: str, width: int, axe: str):
     page.emulate_media(color_scheme="light")
     page.goto(address, wait_until="load")
     page.evaluate("() => document.fonts.ready.then(() => true)")
+    # body[data-math] is set by site.js once formulas are in place (typeset at build: at once)
+    page.wait_for_selector("body[data-math=done]", state="attached", timeout=30000)
     # every block rendered, and no colour transition: the dark palette is checked in its final colours
     page.add_style_tag(content=".lazy-block { content-visibility: visible !important; }"
                                " *, *::before, *::after { transition: none !important; }")
@@ -158,9 +173,11 @@ def check_pages(base: str, urls: list[str]) -> list[str]:
         for width in WIDTHS:
             ctx = browser.new_context(viewport={"width": width, "height": 800}, color_scheme="light")
             page = ctx.new_page()
+            watch = Watch(page)
             for url in urls:
                 where = f"{url or '/'} @{width}px light"
                 for attempt in (1, 2):
+                    watch.reset()
                     try:
                         m, violations = load_and_check(page, base + url, url, width, axe)
                         break
@@ -169,6 +186,7 @@ def check_pages(base: str, urls: list[str]) -> list[str]:
                         # page, one more try, then the URL is reported
                         page.close()
                         page = ctx.new_page()
+                        watch = Watch(page)
                         if attempt == 2:
                             problems.append(f"{where}: could not be checked: {str(exc).splitlines()[0]}")
                 else:
@@ -191,6 +209,20 @@ def check_pages(base: str, urls: list[str]) -> list[str]:
                     problems.append(f"{where}: {el}: a space between Chinese characters: …{text}…")
                 for el, size, body in m["answers"]:
                     problems.append(f"{where}: {el}: one-sentence answer at {size} px, body text {body} px")
+                if m["merror"]:
+                    problems.append(f"{where}: MathJax error(s): {m['merror']}")
+                if m["raw"]:
+                    problems.append(f"{where}: raw TeX left in the article: ...{m['raw']}...")
+                if m["blank"]:
+                    problems.append(f"{where}: {m['blank']} formula glyph(s) without a glyph rule (blank in the formula)")
+                if m["overflow"] > 1:
+                    problems.append(f"{where}: page overflows a {width} px screen by {m['overflow']} px ({m['wide']})")
+                if watch.errors:
+                    problems.append(f"{where}: console errors: {watch.errors[:3]}")
+                if watch.foreign:
+                    problems.append(f"{where}: requests to other hosts: {watch.foreign[:3]}")
+                if watch.mathjax:
+                    problems.append(f"{where}: fetched MathJax in the browser, so a formula was not typeset at build")
                 for at, v in violations:
                     nodes = [n for n in v["nodes"] if not false_positive(v["id"], n)]
                     for n in nodes[:3]:

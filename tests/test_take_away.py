@@ -12,10 +12,10 @@ import io
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
+from browser import Watch
 from conftest import ROOT, TEST_SITE_URL, html_pages, load_hook, page_url, parsed
 
 MOBILE = {"width": 375, "height": 740}
@@ -131,21 +131,6 @@ def index(site):
 def layernorm_questions(index) -> list[str]:
     pages = [i for i, p in enumerate(index["pages"]) if p[0] == LAYERNORM]
     return [q[0] for q in index["questions"] if q[1] in pages]
-
-
-class Watch:
-    """Page errors, console errors and requests that leave 127.0.0.1 for one page."""
-
-    def __init__(self, page):
-        self.errors, self.foreign, self.urls = [], [], []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("request", self._request)
-
-    def _request(self, request):
-        self.urls.append(request.url)
-        if not request.url.startswith(("data:", "blob:")) and urlparse(request.url).hostname != "127.0.0.1":
-            self.foreign.append(request.url)
 
 
 def new_context(browser, **kw):

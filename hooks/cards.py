@@ -25,6 +25,7 @@ import logging
 import re
 import shutil
 import subprocess
+import sys
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -36,6 +37,9 @@ from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.hooks.cards")
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hooks"))
+from cachefile import write_atomic  # noqa: E402
+
 CACHE = ROOT / ".cache" / "cards"
 SEARCH_CORE = ROOT / "docs" / "assets" / "javascripts" / "search-core.mjs"
 REDIRECTS = ROOT / "redirects.yml"
@@ -201,10 +205,7 @@ def card_bytes(fields: tuple[str, ...]) -> bytes:
     if cached.is_file():
         return cached.read_bytes()
     data = draw_card(*fields)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(cached)
+    write_atomic(cached, data)
     return data
 
 

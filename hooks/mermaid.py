@@ -30,6 +30,7 @@ from mkdocs.structure.pages import Page
 HOOKS = Path(__file__).resolve().parent
 ROOT = HOOKS.parent
 sys.path.insert(0, str(HOOKS))
+from cachefile import write_atomic  # noqa: E402
 from pages import source_line  # noqa: E402
 from vendor import mermaid_version  # noqa: E402
 
@@ -105,10 +106,7 @@ def diagram_svg(source: str, theme: str, key: str) -> tuple[str | None, str | No
     if "error" in out:
         return None, out["error"]
     svg = uniquify_ids(out["svg"], render_id)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_text(svg, encoding="utf-8")
-    tmp.replace(cached)
+    write_atomic(cached, svg)
     return svg, None  # the renamed ids, as a warm build reads them from the cache
 
 

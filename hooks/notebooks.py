@@ -28,6 +28,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import textwrap
 import threading
@@ -46,6 +47,9 @@ from mkdocs.structure.pages import Page
 log = logging.getLogger("mkdocs.hooks.notebooks")
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "hooks"))
+from cachefile import write_atomic  # noqa: E402
+
 SNIPPETS = ROOT / "snippets"
 CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "notebooks")
 STYLE = ROOT / "figs" / "bagu.mplstyle"
@@ -374,13 +378,7 @@ def build_one(path: Path, src_uri: str, kernel: str, allow_errors: bool, execute
         nb = jupytext.reads(source, fmt="py:percent")
     result = render(path, nb, src_uri)
     log.info("Executed notebook %s in %.1f s", _rel(path), time.monotonic() - started)
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_text(
-        json.dumps({"markdown": result.markdown, "figures": result.figures, "ipynb": result.ipynb}),
-        encoding="utf-8",
-    )
-    tmp.replace(cached)
+    write_atomic(cached, json.dumps({"markdown": result.markdown, "figures": result.figures, "ipynb": result.ipynb}))
     return result
 
 

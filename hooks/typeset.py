@@ -29,6 +29,7 @@ from mkdocs.structure.pages import Page
 
 HOOKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(HOOKS))
+from cachefile import temporary, write_atomic  # noqa: E402
 from pages import source_line  # noqa: E402
 from vendor import mathjax_dir  # noqa: E402
 
@@ -97,10 +98,7 @@ class Typesetter:
 
     def save(self):
         if self.dirty:
-            CACHE_DIR.mkdir(parents=True, exist_ok=True)
-            tmp = self.cache_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.cache, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-            tmp.replace(self.cache_file)
+            write_atomic(self.cache_file, json.dumps(self.cache, ensure_ascii=False, sort_keys=True))
             self.dirty = False
 
     def close(self):
@@ -340,8 +338,9 @@ def subset_fonts(css: str, site_dir: Path) -> dict[str, tuple[int, int]]:
             subsetter.populate(unicodes=codepoints)
             subsetter.subset(tt)
             cached.parent.mkdir(parents=True, exist_ok=True)
-            subset.save_font(tt, str(cached.with_suffix(".tmp")), options)
-            cached.with_suffix(".tmp").replace(cached)
+            tmp = temporary(cached)
+            subset.save_font(tt, str(tmp), options)
+            tmp.replace(cached)
         font.write_bytes(cached.read_bytes())
         sizes[font.name] = (len(original), font.stat().st_size)
     return sizes

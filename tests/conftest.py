@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import json
 import os
 import subprocess
 import sys
@@ -48,7 +50,7 @@ def mkdocs_build(root: Path, site_dir: Path, env_extra: dict | None = None, chec
 
 
 @pytest.fixture(scope="session")
-def build(tmp_path_factory):
+def build(tmp_path_factory, request):
     reuse = os.environ.get("BAGU_TEST_SITE")
     if reuse:
         # iterating on tests: a site built earlier with the test configuration (SITE_URL, REPO_URL as above)
@@ -56,8 +58,23 @@ def build(tmp_path_factory):
         if not (site / "index.html").is_file():
             raise pytest.UsageError(f"BAGU_TEST_SITE={reuse}: no built site there (no index.html)")
         return site, subprocess.CompletedProcess([], 0, "", "(BAGU_TEST_SITE: build not run)")
-    site = tmp_path_factory.mktemp("site")
-    proc = mkdocs_build(ROOT, site)
+    if not hasattr(request.config, "workerinput"):  # not a pytest-xdist worker
+        site = tmp_path_factory.mktemp("site")
+        return site, mkdocs_build(ROOT, site)
+    # `make test` runs on every core (pytest-xdist): the first worker to get here builds the site, the others
+    # wait for that build and share it (and the notebook cache it warmed, which the fault builds use)
+    shared = tmp_path_factory.getbasetemp().parent
+    site, record = shared / "site", shared / "site-build.json"
+    with open(shared / "site-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.is_file():
+            proc = mkdocs_build(ROOT, site, check=False)
+            record.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}),
+                              encoding="utf-8")
+    done = json.loads(record.read_text(encoding="utf-8"))
+    proc = subprocess.CompletedProcess([], done["returncode"], done["stdout"], done["stderr"])
+    if proc.returncode != 0:
+        raise AssertionError(f"mkdocs build --strict failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return site, proc
 
 

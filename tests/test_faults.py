@@ -16,26 +16,40 @@ from conftest import ROOT, TEST_SITE_URL
 
 pytestmark = pytest.mark.faults
 
-IGNORE = shutil.ignore_patterns(".git", ".venv", "node_modules", "site", "__pycache__", ".pytest_cache", "*.pyc")
+
+def grouped(name: str):
+    """Tests that share one module-scoped fault build run on the same test worker (pytest-xdist)."""
+    return pytest.mark.xdist_group(name)
+
+NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "node_modules", "site", "__pycache__", ".pytest_cache", "*.pyc")
+
+
+def ignore(folder: str, names: list[str]) -> set[str]:
+    # the copy's builds read the project's own notebook cache (run() below): not copied
+    skip = set(NOT_COPIED(folder, names))
+    return skip | {"notebooks"} if Path(folder) == ROOT / ".cache" else skip
 
 
 def copy_project(parent: Path) -> Path:
     """A copy of the project to break (caches included, so only what a fault touches is rebuilt)."""
     dst = parent / "proj"
-    shutil.copytree(ROOT, dst, ignore=IGNORE)
+    shutil.copytree(ROOT, dst, ignore=ignore)
     (dst / "node_modules").symlink_to(ROOT / "node_modules")
     return dst
 
 
 @pytest.fixture
-def project(tmp_path) -> Path:
+def project(site, tmp_path) -> Path:
+    # `site`: the session build has run, so the notebook cache is warm (from a clean clone it is that build
+    # which fills it) and a fault build re-executes only the notebooks its fault changed
     return copy_project(tmp_path)
 
 
 def run(cmd, cwd: Path) -> subprocess.CompletedProcess:
     # the project's own notebook cache: it is keyed on content, so the copy re-executes only the notebooks
     # a fault changed (a cold copy re-executed all of them in every fault build)
-    env = dict(os.environ, SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1",
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}  # a pytest run inside is its own
+    env.update(SITE_URL=TEST_SITE_URL, NO_MKDOCS_2_WARNING="1",
                BAGU_NB_CACHE=os.environ.get("BAGU_NB_CACHE") or str(ROOT / ".cache" / "notebooks"))
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
@@ -66,7 +80,7 @@ def assert_fails(proc, *needles):
 
 
 @pytest.fixture(scope="module")
-def link_faults(tmp_path_factory):
+def link_faults(site, tmp_path_factory):
     """One build with four link faults at once: MkDocs validates every link and anchor and reports them
     all before it fails, so the four rows below share this build."""
     dst = faulty_copy(tmp_path_factory, "links")
@@ -75,18 +89,22 @@ def link_faults(tmp_path_factory):
     return build(dst)
 
 
+@grouped("links")
 def test_broken_internal_link(link_faults):
     assert_fails(link_faults, r"normalization/layernorm\.md.*nowhere\.md")
 
 
+@grouped("links")
 def test_broken_anchor(link_faults):
     assert_fails(link_faults, r"normalization/layernorm\.md.*no-such-answer")
 
 
+@grouped("links")
 def test_broken_anchor_into_a_notebook_page(link_faults):
     assert_fails(link_faults, r"normalization/layernorm\.md.*no-such-section")
 
 
+@grouped("links")
 def test_missing_image(link_faults):
     assert_fails(link_faults, r"normalization/layernorm\.md.*missing-figure\.svg")
 
@@ -140,7 +158,7 @@ def test_page_missing_from_nav(project):
 def test_third_party_cdn_url_in_config(project):
     edit(project / "mkdocs.yml", "  - assets/javascripts/site.js",
          "  - assets/javascripts/site.js\n  - https://cdn.jsdelivr.net/npm/lodash@4/lodash.min.js")
-    proc = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    proc = run([sys.executable, "-m", "pytest", "-q", "-n", "0",
                 "tests/test_build.py::test_no_third_party_assets_in_html",
                 "tests/test_build.py::test_own_assets_and_config_name_no_third_party_host"], project)
     assert_fails(proc, r"mkdocs\.yml:\d+: third-party host cdn\.jsdelivr\.net", r"index\.html: <script src> loads https://cdn\.jsdelivr\.net")
@@ -149,7 +167,7 @@ def test_third_party_cdn_url_in_config(project):
 def test_third_party_cdn_url_in_assets(project):
     append(project / "docs/assets/stylesheets/extra.css",
            "\n@import url('https://fonts.googleapis.com/css2?family=Noto+Sans+SC');\n")
-    proc = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    proc = run([sys.executable, "-m", "pytest", "-q", "-n", "0",
                 "tests/test_build.py::test_no_third_party_urls_in_stylesheets",
                 "tests/test_build.py::test_own_assets_and_config_name_no_third_party_host"], project)
     assert_fails(proc, r"extra\.css:\d+: third-party host fonts\.googleapis\.com", r"extra\.css: loads //fonts\.googleapis\.com")
@@ -186,7 +204,7 @@ def faulty_copy(tmp_path_factory, name: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page_rule_faults(tmp_path_factory):
+def page_rule_faults(site, tmp_path_factory):
     """hooks/pages.py checks a page's headings, title, snippet includes and tags together and reports every
     problem of the page at once."""
     dst = faulty_copy(tmp_path_factory, "page-rules")
@@ -199,30 +217,35 @@ def page_rule_faults(tmp_path_factory):
     return build(dst)
 
 
+@grouped("page-rules")
 def test_duplicate_id(page_rule_faults):
     assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:\d+: duplicate id 'rmsnorm'")
 
 
+@grouped("page-rules")
 def test_question_heading_without_id(page_rule_faults):
     assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:\d+: heading without an explicit id")
 
 
+@grouped("page-rules")
 def test_page_without_a_title(page_rule_faults):
     assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:1: page has no '# ' title")
 
 
+@grouped("page-rules")
 def test_snippet_included_twice_in_a_page(page_rule_faults):
     assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:\d+: snippet \"normalization/norms\.py:rms_norm\" "
                  r"included twice \(first at line \d+\)")
 
 
+@grouped("page-rules")
 def test_tags_that_differ_only_in_case(page_rule_faults):
     assert_fails(page_rule_faults, r"docs/normalization/layernorm\.md:1: tag 'transformer' differs only in case "
                  r"or punctuation from 'Transformer'")
 
 
 @pytest.fixture(scope="module")
-def tex_faults(tmp_path_factory):
+def tex_faults(site, tmp_path_factory):
     """hooks/typeset.py reports every formula of a page that MathJax cannot parse."""
     dst = faulty_copy(tmp_path_factory, "tex")
     append(dst / PAGE, "\n$$\n\\frac{a}{b\n$$\n\n行内公式 $\\mathcal{E}[x] + \\expectation{x}$ 用了未定义的宏。\n"
@@ -230,16 +253,18 @@ def tex_faults(tmp_path_factory):
     return build(dst)
 
 
+@grouped("tex")
 def test_invalid_tex(tex_faults):
     assert_fails(tex_faults, r"docs/normalization/layernorm\.md:\d+: invalid TeX \(Missing close brace\)")
 
 
+@grouped("tex")
 def test_unknown_tex_macro(tex_faults):
     assert_fails(tex_faults, r"docs/normalization/layernorm\.md:\d+: invalid TeX \(Undefined control sequence \\expectation\)")
 
 
 @pytest.fixture(scope="module")
-def snippet_section_faults(tmp_path_factory):
+def snippet_section_faults(site, tmp_path_factory):
     """hooks/pages.py checks every snippet file's sections before the build starts and lists them all."""
     dst = faulty_copy(tmp_path_factory, "sections")
     edit(dst / SNIPPET, "# --8<-- [end:rms_norm]", "")
@@ -247,13 +272,16 @@ def snippet_section_faults(tmp_path_factory):
     return build(dst)
 
 
+@grouped("sections")
 def test_snippet_section_never_closed(snippet_section_faults):
     assert_fails(snippet_section_faults, r"snippets/normalization/norms\.py:\d+: section 'rms_norm' opened but never closed")
 
 
+@grouped("sections")
 def test_snippet_section_closed_but_never_opened(snippet_section_faults):
     assert_fails(snippet_section_faults, r"snippets/normalization/norms\.py:\d+: section 'ghost' closed but never opened")
 
 
+@grouped("tex")
 def test_dollar_left_in_the_text(tex_faults):
     assert_fails(tex_faults, r"docs/normalization/layernorm\.md:\d+: a '\$' is left in the text next to the formula")

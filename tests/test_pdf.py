@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT, TEST_SITE_URL, html_pages, page_url
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("pdf")]  # one printed PDF per module: one worker
 pypdf = pytest.importorskip("pypdf", reason="pypdf is pinned in requirements.txt: run `make setup`")
 
 

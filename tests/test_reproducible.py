@@ -27,6 +27,6 @@ def test_a_clean_build_is_byte_identical_to_the_session_build(site, tmp_path):
 
     fresh = tmp_path / "site"
     proc = mkdocs_build(ROOT, fresh, {"BAGU_CACHE": str(tmp_path / "cache"), "BAGU_NB_CACHE": str(tmp_path / "cache" / "notebooks")})
-    assert proc.stderr.count("Executing notebook") > 0, "the build did not execute notebooks from cold"
+    assert proc.stderr.count("Executed notebook") > 0, "the build did not execute notebooks from cold"
     diff = tree_diff(site, fresh)
     assert not diff, f"{len(diff)} files differ between a cold build and the session build:\n" + "\n".join(diff[:30])

@@ -83,7 +83,7 @@ def build(root: Path, site: Path, cache: Path | None, env_extra=None, strict=Tru
 
 
 def executed(log: str) -> int:
-    return log.count("Executing notebook")
+    return log.count("Executed notebook")
 
 
 def seed_cache(root: Path, dest: Path) -> Path:

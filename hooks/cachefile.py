@@ -1,0 +1,25 @@
+"""Atomic writes for the build caches (.cache/…), which builds running at the same time share (the test
+suite runs on every core, and its fault builds share the notebook cache): each entry is written to a
+temporary file of its own writer, then renamed into place, so no reader sees half an entry and no two
+writers share a temporary name."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+
+def temporary(path: Path) -> Path:
+    """A temporary name beside `path`, unique to this process and thread."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary(path)
+    if isinstance(data, str):
+        tmp.write_text(data, encoding="utf-8")
+    else:
+        tmp.write_bytes(data)
+    tmp.replace(path)

@@ -123,3 +123,21 @@ def browser():
 
     with launch() as b:
         yield b
+
+
+# The longest tests start first, so that on a few cores they run beside the many short ones instead of
+# after them (pytest-xdist hands tests out in collection order). Order only: every test still runs.
+LONG_FIRST = [
+    "tests/test_reading.py::",
+    "tests/test_pdf.py::",
+    "tests/test_reproducible.py::",
+    "tests/test_faults.py::",
+    "tests/test_search.py::test_search_finds_the_expected_answer_in_the_top_three",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item):
+        return next((i for i, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: the collection order within each rank

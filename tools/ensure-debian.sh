@@ -4,7 +4,9 @@
 set -euo pipefail
 missing=()
 if ! { [[ -n "${CHROMIUM:-}" && -x "${CHROMIUM}" ]] || command -v chromium >/dev/null 2>&1; }; then missing+=(chromium); fi
-if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then missing+=(fonts-noto-cjk); fi
+# grep reads all of fc-list's output: with -q it would stop early and, under pipefail, the SIGPIPE of fc-list
+# (status 141) would count the installed fonts as missing
+if ! fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null; then missing+=(fonts-noto-cjk); fi
 if ! command -v java >/dev/null 2>&1; then missing+=(default-jre-headless); fi
 ((${#missing[@]})) || exit 0
 echo "Installing Debian packages: ${missing[*]} ..."

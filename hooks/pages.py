@@ -22,6 +22,7 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -583,7 +584,26 @@ def unique_landmarks(html: str) -> str:
     return html
 
 
+def on_page_context(context, page: Page, config, nav):
+    if page.file.src_uri == "tags.md":
+        # the tags page hides its table of contents (front matter); without entries it is not even in the
+        # HTML, where it held a link per tag (1 100 elements) for nothing
+        page.toc = get_toc([])
+    return context
+
+
+def lazy_article(html: str) -> str:
+    """mark_lazy_blocks on the article of a finished page (for content written after on_page_content)."""
+    start = html.find('<article class="md-content__inner md-typeset">')
+    if start < 0:
+        return html
+    inner, end = html.index(">", start) + 1, html.index("</article>", start)
+    return html[:inner] + mark_lazy_blocks(html[inner:end]) + html[end:]
+
+
 def on_post_page(output: str, page: Page, config):
+    if page.file.src_uri == "tags.md":  # Material's tags plugin writes this page's list after on_page_content
+        output = lazy_article(output)
     return clean_markup(output)
 
 

@@ -39,6 +39,7 @@ log = logging.getLogger("mkdocs.hooks.cards")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hooks"))
 from cachefile import write_atomic  # noqa: E402
+from pages import without_code  # noqa: E402
 
 CACHE = ROOT / ".cache" / "cards"
 SEARCH_CORE = ROOT / "docs" / "assets" / "javascripts" / "search-core.mjs"
@@ -321,8 +322,7 @@ class _Questions(HTMLParser):
 
 def page_questions(html: str) -> list[dict]:
     parser = _Questions()
-    # no question title or one-sentence answer holds code: skip parsing every highlighted token
-    parser.feed(re.sub(r"<pre\b([^>]*)>.*?</pre>", r"<pre\1></pre>", html, flags=re.S))
+    parser.feed(without_code(html))  # no question title or one-sentence answer holds code
     parser.close()
     clean = lambda s: re.sub(r"\s+", " ", unescape(s)).strip()  # noqa: E731
     return [{"id": q["id"], "title": clean(q["title"]), "answer": clean(q["answer"])} for q in parser.items]

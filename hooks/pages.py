@@ -359,6 +359,15 @@ _TAG = re.compile(r"""<!--.*?-->|<(script|style|textarea)\b[^>]*>.*?</\1\s*>|<(/
                   re.S | re.I)
 
 
+CODE_BLOCK = re.compile(r"<pre\b([^>]*)>.*?</pre>", re.S)
+
+
+def without_code(html: str) -> str:
+    """The page with every code block emptied (its <pre> tag kept): for the parsers that read titles,
+    answers and prose (hooks/search.py, hooks/cards.py), which would otherwise walk every highlighted token."""
+    return CODE_BLOCK.sub(r"<pre\1></pre>", html)
+
+
 def top_level_blocks(text: str) -> list[dict]:
     """The top-level elements of a page's HTML: start offset, start tag, tag name, end offset, and
     whether any ``<pre>`` is inside. A regular-expression scan of the tags (the page is our own
@@ -368,28 +377,25 @@ def top_level_blocks(text: str) -> list[dict]:
     depth = 0
     for m in _TAG.finditer(text):
         raw, closing, name, rest = m.group(1), m.group(2), m.group(3), m.group(4)
-        if raw is None and name is None:
-            continue  # a comment
-        tag = (raw or name).lower()
-        if raw is not None or not closing:
+        if raw is not None:  # <script>, <style>, <textarea>: the whole element is this one match
             if depth == 0:
-                tag_text = m.group(0) if raw is None else text[m.start():text.index(">", m.start()) + 1]
-                blocks.append({"start": m.start(), "tag_text": tag_text, "tag": tag,
-                               "end": m.end() if raw is not None else m.start() + len(tag_text), "pre": False})
+                blocks.append({"start": m.start(), "tag_text": text[m.start():text.index(">", m.start()) + 1],
+                               "tag": raw.lower(), "end": m.end(), "pre": False})
+            continue
+        if name is None:
+            continue  # a comment
+        tag = name.lower()
+        if not closing:
+            if depth == 0:
+                blocks.append({"start": m.start(), "tag_text": m.group(0), "tag": tag, "end": m.end(), "pre": False})
             elif tag == "pre":
                 blocks[-1]["pre"] = True
-            if raw is not None:  # the whole element was matched
-                if depth == 0:
-                    blocks[-1]["end"] = m.end()
-                continue
             if tag not in VOID and not rest.rstrip().endswith("/"):
                 depth += 1
-            continue
-        if tag in VOID or depth == 0:
-            continue
-        depth -= 1
-        if depth == 0 and blocks:
-            blocks[-1]["end"] = m.end()
+        elif tag not in VOID and depth > 0:
+            depth -= 1
+            if depth == 0:
+                blocks[-1]["end"] = m.end()
     return blocks
 
 

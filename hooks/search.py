@@ -26,6 +26,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -35,12 +36,13 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.pages import Page
 
 HOOKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(HOOKS))
+from pages import without_code  # noqa: E402
+
 ALIASES = HOOKS / "search_aliases.yml"
 TEX_OPEN, TEX_CLOSE = "\u0002", "\u0003"
 SKIP_TAGS = {"pre", "script", "style", "svg", "button", "template", "nav"}
 SKIP_CLASSES = {"headerlink", "mermaid-diagram", "md-source-file", "copy-link", "quiz-toggle", "nb-output", "md-button"}
-
-PRE = re.compile(r"<pre\b([^>]*)>.*?</pre>", re.S)
 
 _pages: list[list[str]] = []
 _docs: list[dict] = []
@@ -149,8 +151,7 @@ def page_kind(page: Page) -> str:
 def collect(page: Page, html: str) -> list[dict]:
     """Search documents of one page (without the page index, which on_post_build assigns)."""
     parser = _Sections()
-    # code is not indexed (SKIP_TAGS): hand the parser empty <pre> elements, not every highlighted token
-    parser.feed(PRE.sub(r"<pre\1></pre>", html))
+    parser.feed(without_code(html))  # code is not indexed (SKIP_TAGS)
     parser.close()
     kind = page_kind(page)
     tags = " ".join(str(t) for t in (page.meta.get("tags") or []))

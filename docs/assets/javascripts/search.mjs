@@ -8,8 +8,9 @@ import {plan, rank, shardOf, normalize, vocabKeys, MAX_QUERY} from "./search-cor
 
 const LIMIT = 10;
 
-function fetchJSON(url) {
-  return fetch(url, {credentials: "same-origin"}).then((r) => {
+// `response`: a fetch of `url` already under way (site.js starts the manifest's beside this module's)
+function fetchJSON(url, response) {
+  return (response || fetch(url, {credentials: "same-origin"})).then((r) => {
     if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
     return r.json();
   });
@@ -70,7 +71,7 @@ export function mount(root, {searchBase, siteBase, toggle, manifest: early}) {
     if (!vocabs.has(k)) vocabs.set(k, fetchJSON(new URL(`v${k}.json`, searchBase)));
     return vocabs.get(k);
   })).then((parts) => Object.assign({}, ...parts));
-  const ready = (early || fetchJSON(new URL("manifest.json", searchBase)))
+  const ready = fetchJSON(new URL("manifest.json", searchBase), early)
     .then((m) => { manifest = m; root.dataset.state = "ready"; })
     .catch((err) => {
       root.dataset.state = "error";

@@ -309,11 +309,8 @@
     if (!searchMounted) {
       // the two modules and the index manifest load in parallel, not one after the other
       var searchBase = new URL("../search/", assets);
-      var manifest = fetch(new URL("manifest.json", searchBase), {credentials: "same-origin"}).then(function (r) {
-        if (!r.ok) throw new Error("manifest.json: HTTP " + r.status);
-        return r.json();
-      });
-      manifest.catch(function () {});  // reported by search.mjs, which awaits it
+      var manifest = fetch(new URL("manifest.json", searchBase), {credentials: "same-origin"});
+      manifest.catch(function () {});  // checked and reported by search.mjs
       searchMounted = Promise.all([
         import(new URL("javascripts/search.mjs", assets).href),
         import(new URL("javascripts/search-core.mjs", assets).href),

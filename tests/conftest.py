@@ -44,7 +44,11 @@ def mkdocs_build(root: Path, site_dir: Path, env_extra: dict | None = None, chec
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
         cwd=root, env=env, capture_output=True, text=True,
     )
-    if check and proc.returncode != 0:
+    return require_success(proc) if check else proc
+
+
+def require_success(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    if proc.returncode != 0:
         raise AssertionError(f"mkdocs build --strict failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
     return proc
 
@@ -72,10 +76,7 @@ def build(tmp_path_factory, request):
             record.write_text(json.dumps({"returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}),
                               encoding="utf-8")
     done = json.loads(record.read_text(encoding="utf-8"))
-    proc = subprocess.CompletedProcess([], done["returncode"], done["stdout"], done["stderr"])
-    if proc.returncode != 0:
-        raise AssertionError(f"mkdocs build --strict failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
-    return site, proc
+    return site, require_success(subprocess.CompletedProcess([], done["returncode"], done["stdout"], done["stderr"]))
 
 
 @pytest.fixture(scope="session")

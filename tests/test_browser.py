@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import io
 import json
-import re
 
 import numpy as np
 import pytest
 
 from browser import Watch
-from conftest import ROOT
 
 pytestmark = pytest.mark.browser
 

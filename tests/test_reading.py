@@ -21,7 +21,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import multiprocessing
-from pathlib import Path
 
 import pytest
 

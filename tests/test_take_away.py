@@ -11,7 +11,6 @@ import gzip
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 

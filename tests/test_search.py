@@ -264,6 +264,19 @@ def test_bad_queries_neither_fail_nor_inject_markup(base, browser):
 
 
 @pytest.mark.browser
+def test_typing_in_the_header_search_box_shows_the_results_on_a_wide_screen(base, browser):
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(base + "normalization/layernorm/", wait_until="load")
+    page.locator("input.md-search__input").click()
+    links = run_query(page, "rmsnorm公式")
+    assert links
+    # Material draws the results panel (opacity 0 -> 1) only while the search toggle is checked
+    assert page.evaluate("document.getElementById('__search').checked"), "results computed but the panel is closed"
+    page.wait_for_function("() => getComputedStyle(document.querySelector('.md-search__output')).opacity === '1'")
+    page.close()
+
+
+@pytest.mark.browser
 def test_keyboard_opens_search_and_walks_the_results(base, browser):
     page = browser.new_page(viewport=DESKTOP)
     page.goto(base + "basics/softmax/", wait_until="load")

@@ -338,7 +338,13 @@
       if (toggle.checked) openSearch(true);
     });
     var input = root.querySelector("input[name=query]");
-    ["focus", "input"].forEach(function (type) { input.addEventListener(type, function () { openSearch(false); }); });
+    // on a wide screen the input sits in the header: focusing or typing in it opens the results panel
+    ["focus", "input"].forEach(function (type) {
+      input.addEventListener(type, function () {
+        if (!toggle.checked) { toggle.checked = true; toggle.dispatchEvent(new Event("change")); }
+        openSearch(false);
+      });
+    });
     document.addEventListener("keydown", function (ev) {
       var t = ev.target;
       if (ev.ctrlKey || ev.metaKey || ev.altKey || toggle.checked) return;

@@ -8,9 +8,10 @@ the Chromium the tests use (Playwright's ``page.pdf``, the site's own print styl
 between pages become links inside the PDF; ids that two pages share are made unique. Chromium writes a
 named destination for every id some link points at: every question and follow-up heading keeps its
 permalink link, so ``bagu.pdf#nameddest=<answer-id>`` opens at that answer, and every page starts at
-``pdf-<page-path>``. The table of contents is filled with page numbers from the first print's
-destinations (the number slots have a fixed width, so filling them moves nothing) and printed again; the
-result is checked against its own destinations. Prints the size, the page count and the time taken.
+``pdf-<page-path>``. The table of contents is filled with page numbers from the print's destinations
+(the number slots have a fixed width, so filling them moves nothing); only its pages and the first page
+after it are printed again (a third of the time of a whole print), the first site page is checked to be
+where it was, and the filled pages replace the empty ones. Prints the size, the page count and the time.
 Needs the built site (``make build``) and pypdf (requirements.txt).
 """
 
@@ -312,10 +313,11 @@ def load(page, base: str, doc: str) -> None:
         raise SystemExit(f"tools/pdf.py: images that did not load: {broken[:5]}")
 
 
-def print_pdf(page, site_name: str) -> bytes:
+def print_pdf(page, site_name: str, pages: str = "") -> bytes:
+    """The loaded document printed, whole or only `pages` ("2-8", 1-based)."""
     # untagged: a tagged PDF of this document is 3x the size (a structure element per formula glyph) and
-    # slow to post-process; the outline is added from the named destinations instead (add_outline)
-    return page.pdf(format="A4", print_background=True, display_header_footer=True,
+    # slow to post-process; the outline is added from the named destinations instead (finish)
+    return page.pdf(format="A4", print_background=True, display_header_footer=True, page_ranges=pages,
                     header_template="<span></span>", footer_template=FOOTER.format(site=html.escape(site_name)),
                     margin={"top": "16mm", "bottom": "18mm", "left": "15mm", "right": "15mm"})
 
@@ -408,15 +410,22 @@ def outline_items(entries: list[Entry]) -> list[tuple[int, str, str]]:
     return items
 
 
-def add_outline(pdf: bytes, items: list[tuple[int, str, str]]) -> bytes:
-    """Bookmarks that open at the named destinations, appended as an incremental update (the printed
-    objects are kept byte for byte, so this takes seconds, not minutes)."""
+def finish(pdf: bytes, toc: bytes, toc_page: int, items: list[tuple[int, str, str]]) -> bytes:
+    """The whole print with its table-of-contents pages (from `toc_page`, 1-based) drawn as in `toc`, the
+    second print of those pages with their numbers filled in (their link areas are the same: the numbers
+    only fill fixed slots), and bookmarks that open at the named destinations; appended as one incremental
+    update (the printed objects are kept byte for byte, so this takes seconds, not minutes)."""
     from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import Fit
+    from pypdf.generic import Fit, NameObject
 
     reader = PdfReader(io.BytesIO(pdf))
     dests = {str(k).lstrip("/"): v for k, v in reader.named_destinations.items()}
     writer = PdfWriter(io.BytesIO(pdf), incremental=True)
+    filled = PdfReader(io.BytesIO(toc))
+    for i, source in enumerate(filled.pages[:-1]):  # the last page printed is the first site page, a check
+        target = writer.pages[toc_page - 1 + i]
+        for key in ("/Contents", "/Resources"):
+            target[NameObject(key)] = source.raw_get(key).clone(writer)
     parents: list = []
     for depth, title, dest in items:
         d = dests[dest]
@@ -424,7 +433,8 @@ def add_outline(pdf: bytes, items: list[tuple[int, str, str]]) -> bytes:
         fit = Fit.xyz(left=d.get("/Left"), top=d.get("/Top"), zoom=None)
         del parents[depth:]
         parent = parents[depth - 1] if depth and parents else None
-        parents.append(writer.add_outline_item(title, page, parent=parent, fit=fit, is_open=depth == 0))
+        parents.append(writer.add_outline_item(title=title, page_number=page, parent=parent, fit=fit,
+                                               is_open=depth == 0))
     writer.page_mode = "/UseOutlines"
     buf = io.BytesIO()
     writer.write(buf)
@@ -478,7 +488,6 @@ def build(site: Path, out: Path, config_file: Path = ROOT / "mkdocs.yml", quiet:
     head = head_links(site, entries[0])
     wanted = [e.anchor for e in entries] + [q for e in entries for q, _ in e.questions]
 
-    numbers: dict[str, int] = {}
     timings = {}
     with serve(site) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
@@ -487,31 +496,34 @@ def build(site: Path, out: Path, config_file: Path = ROOT / "mkdocs.yml", quiet:
             t = time.monotonic()
             load(page, base, document(entries, bodies, head, meta))
             timings["layout"] = time.monotonic() - t
-            for attempt in range(3):
-                t = time.monotonic()
-                pdf = print_pdf(page, meta["site_name"])
-                timings[f"print{attempt + 1}"] = time.monotonic() - t
-                found, count = destinations(pdf)
-                missing = [w for w in wanted if w not in found]
-                if missing:
-                    raise SystemExit(f"tools/pdf.py: no PDF destination for {len(missing)} ids, e.g. {missing[:5]}")
-                pages = {w: found[w] for w in wanted}
-                if pages == numbers:
-                    break
-                numbers = pages
-                page.evaluate(FILL, numbers)   # the page numbers change no layout: slots of fixed width
-            else:
-                raise SystemExit("tools/pdf.py: the table of contents' page numbers did not settle in 3 prints")
+            t = time.monotonic()
+            pdf = print_pdf(page, meta["site_name"])
+            timings["print"] = time.monotonic() - t
+            found, count = destinations(pdf)
+            missing = [w for w in wanted if w not in found]
+            if missing:
+                raise SystemExit(f"tools/pdf.py: no PDF destination for {len(missing)} ids, e.g. {missing[:5]}")
+            numbers = {w: found[w] for w in wanted}
+            toc_page, first = found["pdf-toc"], numbers[entries[0].anchor]
+            page.evaluate(FILL, numbers)   # the page numbers change no layout: slots of fixed width
+            t = time.monotonic()
+            toc = print_pdf(page, meta["site_name"], f"{toc_page}-{first}")
+            timings["contents"] = time.monotonic() - t
+            again, printed = destinations(toc)
+            if printed != first - toc_page + 1 or again.get(entries[0].anchor) != printed:
+                raise SystemExit(f"tools/pdf.py: filling in the contents' page numbers moved the first site page "
+                                 f"(page {first} before; the contents from page {toc_page} now take "
+                                 f"{again.get(entries[0].anchor, '?')} pages to reach it)")
         finally:
             browser.close()
     t = time.monotonic()
-    pdf = add_outline(pdf, outline_items(entries))
+    pdf = finish(pdf, toc, toc_page, outline_items(entries))
     timings["outline"] = time.monotonic() - t
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     figures = {"pages": count, "bytes": len(pdf), "seconds": round(time.monotonic() - start, 1),
                "site_pages": len(entries), "questions": sum(len(e.questions) for e in entries),
-               "destinations": len(found), "prints": attempt + 1,
+               "destinations": len(found), "contents_pages": first - toc_page,
                "timings": {k: round(v, 1) for k, v in timings.items()}}
     if cache:
         cache.mkdir(parents=True, exist_ok=True)
@@ -523,7 +535,7 @@ def build(site: Path, out: Path, config_file: Path = ROOT / "mkdocs.yml", quiet:
     if not quiet:
         print(f"{out}: {count} pages, {len(pdf) / 1024 / 1024:.1f} MiB, {len(entries)} site pages, "
               f"{figures['questions']} questions, {len(found)} named destinations, "
-              f"{figures['prints']} prints, {figures['seconds']} s "
+              f"{figures['contents_pages']} contents pages, {figures['seconds']} s "
               f"({', '.join(f'{k} {v} s' for k, v in figures['timings'].items())})")
     return figures
 

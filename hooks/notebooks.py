@@ -6,8 +6,10 @@ mkdocs-jupyter finds the notebooks (its ``include`` patterns) and owns their set
 notebook's bytes only. Here:
 
 * each notebook is executed with nbclient; a failing cell fails the build naming file, cell and line;
+* kernels are forked from one process that has imported ipykernel, NumPy and Matplotlib
+  (hooks/forkkernel.py), so a kernel starts in a fraction of the 1.1 s a fresh one takes;
 * the result is cached under ``.cache/notebooks`` keyed on the notebook, every ``snippets`` module it
-  imports (transitively), the plot style and this file, so a Markdown edit re-executes nothing and a
+  imports (transitively), the plot style, this file and forkkernel.py, so a Markdown edit re-executes nothing and a
   snippet edit re-executes only the notebooks that import it;
 * the executed notebook becomes Markdown that MkDocs renders with the site's own extensions
   (explicit heading ids, MathJax, validated links and anchors, clean search entries);
@@ -49,10 +51,12 @@ log = logging.getLogger("mkdocs.hooks.notebooks")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hooks"))
 from cachefile import write_atomic  # noqa: E402
+from forkkernel import kernel_manager  # noqa: E402
 
 SNIPPETS = ROOT / "snippets"
 CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "notebooks")
 STYLE = ROOT / "figs" / "bagu.mplstyle"
+KERNELS = ROOT / "hooks" / "forkkernel.py"  # how kernels start: part of the cache key, as this file is
 TIMEOUT = 120  # seconds per cell
 STARTUP_TIMEOUT = 300  # seconds for a kernel to start: a loaded 2-core machine can take minutes
 
@@ -145,6 +149,7 @@ def snippet_dependencies(path: Path, source: str | None = None) -> list[Path]:
 def cache_key(path: Path, source: str, kernel: str, allow_errors: bool) -> str:
     h = hashlib.sha256()
     h.update(Path(__file__).read_bytes())
+    h.update(KERNELS.read_bytes())
     h.update(STYLE.read_bytes())
     # the path too: the rendering names the notebook's figures and download, so two notebooks with the
     # same text at two paths (tools/triple.py's copies) must not share an entry
@@ -187,7 +192,6 @@ def clean_svg(svg: str) -> str:
 
 
 def execute(path: Path, source: str, kernel: str, allow_errors: bool):
-    from jupyter_client import KernelManager
     from nbclient import NotebookClient
 
     nb = jupytext.reads(source, fmt="py:percent")
@@ -196,7 +200,8 @@ def execute(path: Path, source: str, kernel: str, allow_errors: bool):
     # Kernels talk over Unix sockets in a private directory, not TCP: parallel builds (tests, several
     # checkouts) then never race for the same free port, which made a kernel die at start under load.
     sockets = tempfile.mkdtemp(prefix="bagu-kernel-")
-    km = KernelManager(kernel_name=kernel, transport="ipc", ip=os.path.join(sockets, "k"))
+    # forked from a process that has imported ipykernel, NumPy and Matplotlib once (hooks/forkkernel.py)
+    km = kernel_manager(kernel, transport="ipc", ip=os.path.join(sockets, "k"))
     client = NotebookClient(
         nb,
         km=km,
@@ -227,7 +232,7 @@ def _run_cells(client, nb, path: Path, lines: list[int]):
                 continue
             try:
                 client.execute_cell(cell, index)
-            except CellExecutionError as exc:
+            except CellExecutionError:
                 number = index  # the setup cell is 0, so notebook cells are numbered from 1
                 line = lines[number - 1] if 0 < number <= len(lines) else 1
                 err = next((o for o in cell.outputs if o.get("output_type") == "error"), {})

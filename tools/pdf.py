@@ -26,7 +26,6 @@ import http.server
 import io
 import json
 import os
-import posixpath
 import re
 import shutil
 import socket

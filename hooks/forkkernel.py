@@ -211,11 +211,13 @@ class Zygote:
 
 
 def kernel_manager(kernel: str, **kwargs):
-    """A jupyter_client KernelManager for `kernel` whose kernel is forked from the zygote (a Python
-    kernel spec whose command is ``python -m ipykernel_launcher``; any other kernel starts as usual)."""
-    from jupyter_client import KernelManager
+    """A jupyter_client AsyncKernelManager for `kernel` whose kernel is forked from the zygote (a Python
+    kernel spec whose command is ``python -m ipykernel_launcher``; any other kernel starts as usual).
+    Asynchronous, as nbclient expects: with a blocking client its wait for a cell's output blocks the
+    event loop, so a kernel that dies inside a cell is never noticed and the build hangs."""
+    from jupyter_client import AsyncKernelManager
 
-    km = KernelManager(kernel_name=kernel, **kwargs)
+    km = AsyncKernelManager(kernel_name=kernel, **kwargs)
     spec = km.kernel_spec
     argv = list(spec.argv)
     if (os.environ.get("BAGU_KERNEL_FORK", "1") == "0" or os.name != "posix" or spec.language != "python"

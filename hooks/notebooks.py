@@ -192,6 +192,7 @@ def clean_svg(svg: str) -> str:
 
 
 def execute(path: Path, source: str, kernel: str, allow_errors: bool):
+    from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
 
     nb = jupytext.reads(source, fmt="py:percent")
@@ -217,12 +218,12 @@ def execute(path: Path, source: str, kernel: str, allow_errors: bool):
         return _run_cells(client, nb, path, lines)
     finally:
         if km.has_kernel:  # a kernel that failed to start, or a cleanup that raised
-            km.shutdown_kernel(now=True)
+            run_sync(km.shutdown_kernel)(now=True)
         shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _run_cells(client, nb, path: Path, lines: list[int]):
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
     # cleanup_kc: the client did not create the kernel manager (km= above), so by default it would leave the
     # kernel running until MkDocs exits; a clean build then held ~100 idle kernels (8 GB) at its end
@@ -230,11 +231,20 @@ def _run_cells(client, nb, path: Path, lines: list[int]):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
+            number = index  # the setup cell is 0, so notebook cells are numbered from 1
+            line = lines[number - 1] if 0 < number <= len(lines) else 1
             try:
                 client.execute_cell(cell, index)
+            except DeadKernelError:
+                # the kernel process ended inside the cell: a crash in native code, os._exit, out of memory
+                process = getattr(client.km.provisioner, "process", None)
+                code = process.poll() if process is not None else None
+                raise PluginError(
+                    f"{_rel(path)}:{line}: cell {number}: the kernel died while running it"
+                    f"{f' (exit code {code})' if code is not None else ''}\n"
+                    + textwrap.indent(cell.source.strip()[:600], "    | ")
+                ) from None
             except CellExecutionError:
-                number = index  # the setup cell is 0, so notebook cells are numbered from 1
-                line = lines[number - 1] if 0 < number <= len(lines) else 1
                 err = next((o for o in cell.outputs if o.get("output_type") == "error"), {})
                 what = f"{err.get('ename', 'Error')}: {err.get('evalue', '')}".strip()
                 if number == 0:

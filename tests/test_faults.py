@@ -124,6 +124,13 @@ def test_notebook_cell_raises(project):
     assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+", r"cell \d+", r"RuntimeError: injected failure")
 
 
+def test_notebook_cell_kills_its_kernel(project):
+    # a crash in native code or the out-of-memory killer looks the same: the kernel process is gone; the
+    # build must name the cell, not wait for output that never comes
+    append(project / NOTEBOOK, "\n# %%\nimport os\nos._exit(3)\n")
+    assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+: cell \d+: the kernel died while running it \(exit code 3\)")
+
+
 def test_notebook_assertion_fails(project):
     edit(project / NOTEBOOK, "assert pre[-1] > 2 * pre[0]", "assert pre[-1] < 2 * pre[0]")
     assert_fails(build(project), r"docs/normalization/bn-ln-axes\.py:\d+", r"cell \d+", r"AssertionError")

@@ -165,7 +165,7 @@ def test_no_pasted_blog_phrasing():
 ANSWER_BOX = re.compile(r'^(\s*)!!! tip "一句话回答"\s*$')
 MISCONCEPTION_BOX = re.compile(r'^\s*[!?]{3}\+? warning "常见误区"\s*$')
 ANY_WARNING = re.compile(r'^\s*[!?]{3}\+? warning "([^"]*)"')
-MAX_SPOKEN = 90
+MAX_SPOKEN = 70  # about ten seconds said aloud; 84 answers of 71–90 were tightened to ≤ 60 on 2026-12-01
 # TeX commands that typeset structure or style rather than something a speaker says
 SILENT_TEX = {"mathrm", "mathbf", "mathit", "mathcal", "mathbb", "boldsymbol", "text", "textrm", "operatorname",
               "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle", "quad", "qquad",

@@ -134,7 +134,10 @@ def test_logq_corrected_sampled_softmax_estimates_the_full_partition_function():
     N, m, trials = 400, 64, 3000
     Q = 1 / np.arange(1, N + 1) ** 1.1
     Q /= Q.sum()
-    s = rng.normal(size=N)                      # one query's scores against every item
+    # one query's scores against every item; like a niche query, it scores the 20 most popular items
+    # (63 % of Q's mass) lower, which is where sampling by popularity misleads. With these scales the
+    # three assertions hold for each of 300 seeds tried (smallest bias 0.32, largest corrected error 0.017)
+    s = 0.5 * rng.normal(size=N) - 1.5 * (np.arange(N) < 20)
     Z = np.exp(s).sum()
     idx = rng.choice(N, size=(trials, m), p=Q)
     corrected = np.exp(s[idx] - np.log(Q[idx])).mean(axis=1)    # E = Z: unbiased

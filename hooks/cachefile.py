@@ -9,6 +9,14 @@ import os
 import threading
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cache_dir(name: str) -> Path:
+    """`.cache/<name>` of the project, or `<BAGU_CACHE>/<name>` when BAGU_CACHE moves every build cache
+    (the reproducibility test builds from cold with it)."""
+    return Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / name
+
 
 def temporary(path: Path) -> Path:
     """A temporary name beside `path`, unique to this process and thread."""

@@ -56,10 +56,7 @@ def launch(argv: list[str]) -> int:
         signal.signal(signum, forward)
     reply = b""
     while not reply.endswith(b"\n"):
-        try:
-            chunk = conn.recv(64)
-        except InterruptedError:
-            continue
+        chunk = conn.recv(64)  # retried by Python after a forwarded signal (PEP 475)
         if not chunk:
             return 1  # the zygote went away
         reply += chunk

@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import sys
 import threading
 from pathlib import Path
@@ -27,9 +26,9 @@ from pymdownx import highlight as pymdownx_highlight
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hooks"))
-from cachefile import write_atomic  # noqa: E402
+from cachefile import cache_dir, write_atomic  # noqa: E402
 
-CACHE_FILE = Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "highlight" / "blocks.json"
+CACHE_FILE = cache_dir("highlight") / "blocks.json"
 SETTINGS = ("guess_lang", "pygments_style", "use_pygments", "noclasses", "linenums", "linenums_style",
             "linenums_special", "linenums_class", "language_prefix", "code_attr_on_pre", "auto_title",
             "line_spans", "line_anchors", "anchor_linenums", "pygments_lang_class", "stripnl", "default_lang",

@@ -17,7 +17,6 @@ import atexit
 import hashlib
 import html
 import json
-import os
 import re
 import subprocess
 import sys
@@ -30,11 +29,11 @@ from mkdocs.structure.pages import Page
 HOOKS = Path(__file__).resolve().parent
 ROOT = HOOKS.parent
 sys.path.insert(0, str(HOOKS))
-from cachefile import write_atomic  # noqa: E402
+from cachefile import cache_dir, write_atomic  # noqa: E402
 from pages import source_line  # noqa: E402
 from vendor import mermaid_version  # noqa: E402
 
-CACHE_DIR = Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "mermaid"
+CACHE_DIR = cache_dir("mermaid")
 DIAGRAM = re.compile(r'<div class="mermaid-diagram">(.*?)</div>', re.S)
 THEMES = (("light", "default"), ("dark", "dark"))
 VERSION = hashlib.sha256((HOOKS / "mermaid_render.py").read_bytes() + Path(__file__).read_bytes()).hexdigest()[:12]

@@ -50,11 +50,11 @@ log = logging.getLogger("mkdocs.hooks.notebooks")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hooks"))
-from cachefile import write_atomic  # noqa: E402
+from cachefile import cache_dir, write_atomic  # noqa: E402
 from forkkernel import kernel_manager  # noqa: E402
 
 SNIPPETS = ROOT / "snippets"
-CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "notebooks")
+CACHE_DIR = Path(os.environ.get("BAGU_NB_CACHE") or cache_dir("notebooks"))
 STYLE = ROOT / "figs" / "bagu.mplstyle"
 KERNELS = ROOT / "hooks" / "forkkernel.py"  # how kernels start: part of the cache key, as this file is
 TIMEOUT = 120  # seconds per cell

@@ -16,7 +16,6 @@ import atexit
 import hashlib
 import html
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,12 +28,12 @@ from mkdocs.structure.pages import Page
 
 HOOKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(HOOKS))
-from cachefile import temporary, write_atomic  # noqa: E402
+from cachefile import cache_dir, temporary, write_atomic  # noqa: E402
 from pages import source_line  # noqa: E402
 from vendor import mathjax_dir  # noqa: E402
 
 ROOT = HOOKS.parent
-CACHE_DIR = Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache") / "mathjax"
+CACHE_DIR = cache_dir("mathjax")
 CSS_URI = "assets/stylesheets/mathjax.css"
 MATH = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 GLYPH = re.compile(r"mjx-c[0-9A-F]+\b")

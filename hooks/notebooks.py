@@ -100,9 +100,24 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+_IMPORTS: dict[tuple[Path, str], list[tuple[int, str]]] = {}  # per build (cleared in on_files)
+_IMPORTS_LOCK = threading.Lock()
+
+
 def snippet_imports(path: Path, source: str | None = None) -> list[tuple[int, str]]:
-    """(line, module) for every ``snippets.*`` import in a Python file."""
+    """(line, module) for every ``snippets.*`` import in a Python file. Memoized for the build on the path
+    and text: a snippet that many notebooks import is parsed once, not once per notebook."""
     source = path.read_text(encoding="utf-8") if source is None else source
+    with _IMPORTS_LOCK:
+        known = _IMPORTS.get((path, source))
+    if known is None:
+        known = _parse_imports(path, source)
+        with _IMPORTS_LOCK:
+            _IMPORTS[(path, source)] = known
+    return list(known)
+
+
+def _parse_imports(path: Path, source: str) -> list[tuple[int, str]]:
     try:
         with _AST_LOCK:  # CPython 3.11's parser is not safe to run in several threads at once (gh-106905)
             tree = ast.parse(source, filename=str(path))
@@ -409,6 +424,7 @@ def on_files(files: Files, config) -> Files:
             files.remove(f)
         _results.clear()
         return files
+    _IMPORTS.clear()  # a snippet module created or removed since the last build (`mkdocs serve`) is seen
     settings = plugin.config
     kernel = settings["kernel_name"] or "python3"
     jobs = {}

@@ -353,9 +353,10 @@ LAZY_TAGS = {"p", "ul", "ol", "dl", "div", "details", "blockquote", "table"}
 LAZY_FROM = 15  # top-level blocks before this index render at once: nothing above the fold waits or shifts
 
 
-# a start or end tag (quoted attribute values may hold ">"), a comment, or a raw-text element whose content
-# is not markup
-_TAG = re.compile(r"""<!--.*?-->|<(script|style|textarea)\b[^>]*>.*?</\1\s*>|<(/?)([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""",
+# a start or end tag (quoted attribute values may hold ">"), a comment, or a whole element whose inside
+# does not matter here: raw text (script, style, textarea), or one that never nests and holds no block,
+# a code block or a typeset formula (skipped at once: their tokens and glyphs are most of a page's tags)
+_TAG = re.compile(r"""<!--.*?-->|<(script|style|textarea|pre|mjx-container)\b[^>]*>.*?</\1\s*>|<(/?)([a-zA-Z][^\s/>]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""",
                   re.S | re.I)
 
 
@@ -377,10 +378,12 @@ def top_level_blocks(text: str) -> list[dict]:
     depth = 0
     for m in _TAG.finditer(text):
         raw, closing, name, rest = m.group(1), m.group(2), m.group(3), m.group(4)
-        if raw is not None:  # <script>, <style>, <textarea>: the whole element is this one match
+        if raw is not None:  # the whole element is this one match
             if depth == 0:
                 blocks.append({"start": m.start(), "tag_text": text[m.start():text.index(">", m.start()) + 1],
                                "tag": raw.lower(), "end": m.end(), "pre": False})
+            elif raw.lower() == "pre":
+                blocks[-1]["pre"] = True
             continue
         if name is None:
             continue  # a comment

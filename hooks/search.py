@@ -22,6 +22,7 @@ Material's search plugin stays in ``mkdocs.yml`` only for the header's search bu
 from __future__ import annotations
 
 from html import unescape as html_unescape
+import hashlib
 import json
 import re
 import shutil
@@ -37,6 +38,7 @@ from mkdocs.structure.pages import Page
 
 HOOKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(HOOKS))
+from cachefile import cache_dir, write_atomic  # noqa: E402
 from pages import without_code  # noqa: E402
 
 ALIASES = HOOKS / "search_aliases.yml"
@@ -238,31 +240,74 @@ CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 JIEBA_DICT = HOOKS / "jieba_user_dict.txt"
 
 
+SEGMENTS = "segments.json"  # in cache_dir("search"): jieba's words of each CJK run, between builds
+
+
+def segmenter_key() -> str:
+    """What jieba's segmentation depends on: its version, the user dictionary, the mode (no HMM)."""
+    from importlib.metadata import version
+
+    h = hashlib.sha256(f"jieba {version('jieba')} HMM=False\n".encode())
+    if JIEBA_DICT.is_file():
+        h.update(JIEBA_DICT.read_bytes())
+    return h.hexdigest()
+
+
+def _lengths_fit(lengths, run: str) -> bool:
+    """A cached entry is used only if its word lengths add up to its run."""
+    return (isinstance(lengths, str) and bool(re.fullmatch(r"[1-9]\d*(?:\.[1-9]\d*)*", lengths))
+            and sum(int(n) for n in lengths.split(".")) == len(run))
+
+
+def segment(runs: list[str]) -> dict[str, list[int]]:
+    """{run: word lengths} by jieba for each CJK run. Cached in .cache/search/segments.json keyed on
+    segmenter_key(): loading jieba's dictionary and cutting every run was a tenth of a warm build, and
+    most runs are the same from one build to the next. The file keeps only this build's runs."""
+    path = cache_dir("search") / SEGMENTS
+    key = segmenter_key()
+    known: dict[str, str] = {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") == key:
+            known = data["runs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # absent or unreadable: segment from scratch
+    wanted = sorted(set(runs))
+    missing = [run for run in wanted if not _lengths_fit(known.get(run), run)]
+    if missing:
+        import jieba
+
+        jieba.setLogLevel(60)
+        if JIEBA_DICT.is_file() and not getattr(segment, "_dict", False):
+            jieba.load_userdict(str(JIEBA_DICT))
+            segment._dict = True
+        for run in missing:
+            known[run] = ".".join(str(len(word)) for word in jieba.cut(run, HMM=False))
+    if missing or len(known) != len(wanted):
+        write_atomic(path, json.dumps({"key": key, "runs": {run: known[run] for run in wanted}},
+                                      ensure_ascii=False, separators=(",", ":")))
+    return {run: [int(n) for n in known[run].split(".")] for run in wanted}
+
+
 def bigram_cohesion(texts: list[str]) -> dict[str, float]:
     """For each CJK bigram of the prose, the share of its occurrences that lie inside one jieba word: "温度"
     is a word, "度越" in "温度越高" only joins two. Queries weigh a bigram by it (see search-core.mjs), so
     a long query's accidental bigrams do not decide the ranking. Only bigrams below 1 are returned."""
-    import jieba
-
-    jieba.setLogLevel(60)
-    if JIEBA_DICT.is_file() and not getattr(bigram_cohesion, "_dict", False):
-        jieba.load_userdict(str(JIEBA_DICT))
-        bigram_cohesion._dict = True
+    runs = [run for text in texts
+            for run in CJK_RUN.findall(re.sub(f"{TEX_OPEN}[^{TEX_CLOSE}]*{TEX_CLOSE}", " ", text))
+            if len(run) >= 2]
+    words = segment(runs)
     inside: dict[str, int] = {}
     total: dict[str, int] = {}
-    for text in texts:
-        prose = re.sub(f"{TEX_OPEN}[^{TEX_CLOSE}]*{TEX_CLOSE}", " ", text)
-        for run in CJK_RUN.findall(prose):
-            if len(run) < 2:
-                continue
-            word_of = []
-            for number, word in enumerate(jieba.cut(run, HMM=False)):
-                word_of += [number] * len(word)
-            for i in range(len(run) - 1):
-                bigram = run[i:i + 2]
-                total[bigram] = total.get(bigram, 0) + 1
-                if word_of[i] == word_of[i + 1]:
-                    inside[bigram] = inside.get(bigram, 0) + 1
+    for run in runs:
+        word_of = []
+        for number, length in enumerate(words[run]):
+            word_of += [number] * length
+        for i in range(len(run) - 1):
+            bigram = run[i:i + 2]
+            total[bigram] = total.get(bigram, 0) + 1
+            if word_of[i] == word_of[i + 1]:
+                inside[bigram] = inside.get(bigram, 0) + 1
     return {b: round(inside.get(b, 0) / n, 2) for b, n in total.items() if inside.get(b, 0) < n}
 
 

@@ -305,9 +305,12 @@ def test_lazy_blocks_are_marked_after_the_first_blocks_and_never_around_code():
     tail = ('<p>plain <em>text</em></p>\n<div class="admonition tip"><p>answer</p></div>\n'
             '<div class="highlight"><pre><code>x = 1</code></pre></div>\n'
             '<details class="note"><summary>code</summary><pre><code>y</code></pre></details>\n'
-            "<table><tr><td>1</td></tr></table>\n<hr>\n<h2 id=\"q\">Q</h2>\n")
+            "<table><tr><td>1</td></tr></table>\n<hr>\n<h2 id=\"q\">Q</h2>\n"
+            '<p>a formula <mjx-container class="MathJax"><mjx-math><mjx-c class="mjx-c1D465"></mjx-c></mjx-math>'
+            "</mjx-container> inside</p>\n")
     out = hook.mark_lazy_blocks(head + tail)
-    assert out.count("lazy-block") == 3
+    assert out.count("lazy-block") == 4
+    assert '<p class="lazy-block" style="--lazy-m: ' in out.split("<h2")[1]  # the formula's paragraph is one block
     assert out.startswith(head.split("<table>")[0])  # the first blocks are untouched
     assert '<div class="table-block"><table><tr><td>0</td></tr></table></div>' in out  # early: wrapped only
     assert re.search(r'<p class="lazy-block" style="--lazy-m: \d+px; --lazy-d: \d+px">plain <em>text</em></p>', out)

@@ -318,3 +318,37 @@ def test_bilingual_pairs_are_terms_not_remarks():
         "困惑度（perplexity）", "GQA（分组查询注意力）"])
     assert sorted(map(tuple, pairs)) == sorted([("学习率预热", "warmup"), ("层归一化", "LayerNorm"),
                                                 ("困惑度", "perplexity"), ("分组查询注意力", "GQA")])
+
+
+def test_jieba_segmentation_is_cached_between_builds_and_checked(tmp_path, monkeypatch):
+    """hooks/search.py keeps jieba's words of each CJK run in <cache>/search/segments.json: a second build
+    reads them without loading jieba, an entry that does not add up to its run or a cache of another
+    segmenter (jieba version, user dictionary) is recomputed, and the file keeps only the runs asked for."""
+    import sys
+
+    from conftest import load_hook
+
+    hook = load_hook("search")
+    monkeypatch.setenv("BAGU_CACHE", str(tmp_path))
+    runs = ["温度越高", "注意力机制", "温度越高"]
+    first = hook.segment(runs)
+    assert set(first) == {"温度越高", "注意力机制"} and all(sum(v) == len(k) for k, v in first.items())
+    cache = tmp_path / "search" / hook.SEGMENTS
+    assert json.loads(cache.read_text(encoding="utf-8"))["key"] == hook.segmenter_key()
+
+    monkeypatch.setitem(sys.modules, "jieba", None)  # `import jieba` now fails: the cache must answer
+    assert hook.segment(runs) == first
+    assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
+    assert set(json.loads(cache.read_text(encoding="utf-8"))["runs"]) == {"温度越高"}
+    monkeypatch.delitem(sys.modules, "jieba")
+
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    data["runs"]["温度越高"] = "1.1"  # two characters short: not used
+    cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
+    data["key"] = "another segmenter"
+    data["runs"]["温度越高"] = "4"
+    cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
+    cache.write_text("{not json", encoding="utf-8")
+    assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}

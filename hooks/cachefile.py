@@ -5,6 +5,7 @@ writers share a temporary name."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -31,3 +32,20 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     else:
         tmp.write_bytes(data)
     tmp.replace(path)
+
+
+def read_entries(path: Path, version: str) -> dict:
+    """The entries of a versioned JSON cache file (``{"version": …, "entries": {…}}``), or {} when the file
+    is absent, unreadable, malformed or written by another version: the caller then computes afresh."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if isinstance(data, dict) and data.get("version") == version and isinstance(data.get("entries"), dict):
+        return data["entries"]
+    return {}
+
+
+def write_entries(path: Path, version: str, entries: dict) -> None:
+    write_atomic(path, json.dumps({"version": version, "entries": entries}, ensure_ascii=False,
+                                  separators=(",", ":")))

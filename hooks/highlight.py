@@ -26,7 +26,7 @@ from pymdownx import highlight as pymdownx_highlight
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hooks"))
-from cachefile import cache_dir, write_atomic  # noqa: E402
+from cachefile import cache_dir, read_entries, write_entries  # noqa: E402
 
 CACHE_FILE = cache_dir("highlight") / "blocks.json"
 SETTINGS = ("guess_lang", "pygments_style", "use_pygments", "noclasses", "linenums", "linenums_style",
@@ -67,12 +67,7 @@ def _highlight(self, *args, **kwargs):
 def on_config(config):
     _stored.clear()
     _used.clear()
-    try:
-        data = json.loads(CACHE_FILE.read_text(encoding="utf-8"))
-        if data.get("version") == VERSION:
-            _stored.update(data["blocks"])
-    except (OSError, ValueError, KeyError, AttributeError):
-        pass  # no cache yet, or one from another version: highlight everything
+    _stored.update(read_entries(CACHE_FILE, VERSION))  # none yet, or another version's: highlight everything
     pymdownx_highlight.Highlight.highlight = _highlight
     return config
 
@@ -81,4 +76,4 @@ def on_post_build(config):
     with _lock:
         blocks = dict(sorted(_used.items()))
     if blocks != _stored:
-        write_atomic(CACHE_FILE, json.dumps({"version": VERSION, "blocks": blocks}, ensure_ascii=False))
+        write_entries(CACHE_FILE, VERSION, blocks)

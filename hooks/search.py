@@ -38,7 +38,7 @@ from mkdocs.structure.pages import Page
 
 HOOKS = Path(__file__).resolve().parent
 sys.path.insert(0, str(HOOKS))
-from cachefile import cache_dir, write_atomic  # noqa: E402
+from cachefile import cache_dir, read_entries, write_entries  # noqa: E402
 from pages import without_code  # noqa: E402
 
 ALIASES = HOOKS / "search_aliases.yml"
@@ -265,13 +265,7 @@ def segment(runs: list[str]) -> dict[str, list[int]]:
     most runs are the same from one build to the next. The file keeps only this build's runs."""
     path = cache_dir("search") / SEGMENTS
     key = segmenter_key()
-    known: dict[str, str] = {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("key") == key:
-            known = data["runs"]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # absent or unreadable: segment from scratch
+    known: dict[str, str] = dict(read_entries(path, key))
     wanted = sorted(set(runs))
     missing = [run for run in wanted if not _lengths_fit(known.get(run), run)]
     if missing:
@@ -284,8 +278,7 @@ def segment(runs: list[str]) -> dict[str, list[int]]:
         for run in missing:
             known[run] = ".".join(str(len(word)) for word in jieba.cut(run, HMM=False))
     if missing or len(known) != len(wanted):
-        write_atomic(path, json.dumps({"key": key, "runs": {run: known[run] for run in wanted}},
-                                      ensure_ascii=False, separators=(",", ":")))
+        write_entries(path, key, {run: known[run] for run in wanted})
     return {run: [int(n) for n in known[run].split(".")] for run in wanted}
 
 

@@ -51,8 +51,8 @@ def test_cached_highlighting_is_byte_identical_and_skips_titled_blocks(hook):
     hook.on_post_build({})
     stored = json.loads(hook.CACHE_FILE.read_text(encoding="utf-8"))
     assert stored["version"] == hook.VERSION
-    assert len(stored["blocks"]) == 2, "the two untitled blocks are stored, the titled one is not"
-    assert not any(hook.STASH_MARK in html for html in stored["blocks"].values())
+    assert len(stored["entries"]) == 2, "the two untitled blocks are stored, the titled one is not"
+    assert not any(hook.STASH_MARK in html for html in stored["entries"].values())
     hook.on_config({})  # the next build: every untitled block from the cache
     assert len(hook._stored) == 2
     warm = render()
@@ -62,7 +62,7 @@ def test_cached_highlighting_is_byte_identical_and_skips_titled_blocks(hook):
 
 def test_a_cache_from_another_version_is_ignored(hook):
     hook.CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    hook.CACHE_FILE.write_text(json.dumps({"version": "old", "blocks": {"k": "<stale>"}}), encoding="utf-8")
+    hook.CACHE_FILE.write_text(json.dumps({"version": "old", "entries": {"k": "<stale>"}}), encoding="utf-8")
     hook.on_config({})
     assert hook._stored == {}
     assert "<stale>" not in render()

@@ -334,20 +334,20 @@ def test_jieba_segmentation_is_cached_between_builds_and_checked(tmp_path, monke
     first = hook.segment(runs)
     assert set(first) == {"温度越高", "注意力机制"} and all(sum(v) == len(k) for k, v in first.items())
     cache = tmp_path / "search" / hook.SEGMENTS
-    assert json.loads(cache.read_text(encoding="utf-8"))["key"] == hook.segmenter_key()
+    assert json.loads(cache.read_text(encoding="utf-8"))["version"] == hook.segmenter_key()
 
     monkeypatch.setitem(sys.modules, "jieba", None)  # `import jieba` now fails: the cache must answer
     assert hook.segment(runs) == first
     assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
-    assert set(json.loads(cache.read_text(encoding="utf-8"))["runs"]) == {"温度越高"}
+    assert set(json.loads(cache.read_text(encoding="utf-8"))["entries"]) == {"温度越高"}
     monkeypatch.delitem(sys.modules, "jieba")
 
     data = json.loads(cache.read_text(encoding="utf-8"))
-    data["runs"]["温度越高"] = "1.1"  # two characters short: not used
+    data["entries"]["温度越高"] = "1.1"  # two characters short: not used
     cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
-    data["key"] = "another segmenter"
-    data["runs"]["温度越高"] = "4"
+    data["version"] = "another segmenter"
+    data["entries"]["温度越高"] = "4"
     cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
     cache.write_text("{not json", encoding="utf-8")

@@ -350,7 +350,11 @@ COPY_LINK = '<button type="button" class="copy-link" title="复制本题链接" 
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 LAZY_TAGS = {"p", "ul", "ol", "dl", "div", "details", "blockquote", "table"}
-LAZY_FROM = 15  # top-level blocks before this index render at once: nothing above the fold waits or shifts
+LAZY_FROM = 15  # top-level blocks before this index render at once unless they already fill EAGER_PX
+# Estimated height (CSS px, per layout of LAYOUTS) of the page's opening blocks that render at once, about
+# a screen and a half on a phone and on a desktop: past it the first render would lay out content nobody
+# sees yet (a long formula list in the opening blocks was half the first layout of training/finetuning)
+EAGER_PX = {"m": 1200, "d": 1000}
 
 
 # a start or end tag (quoted attribute values may hold ">"), a comment, or a whole element whose inside
@@ -432,12 +436,14 @@ def block_height(html: str) -> dict[str, int]:
     # a CJK character is one em, other characters about half; an inline glyph about 0.7 em
     ems = cjk + 0.52 * (len(text.strip()) - cjk) + 0.5 * glyphs
     lines = html.count("<li") + html.count("<p") + html.count("<tr") + html.count("<dt")
+    # a heading inside the block (the tags page's heading-and-list blocks): its line and its margins
+    headings = len(re.findall(r"<h[2-4]\b", html)) * 56
     out = {}
     for key, (width, line) in LAYOUTS.items():
         per_line = width / 16
         rows = ems / per_line + 0.5 * max(1, lines)
         pictures = sum(h * min(1, width / w) for w, h in sized) + (images - len(sized)) * width * 0.62
-        height = rows * line + 16 + display_px + pictures
+        height = rows * line + 16 + display_px + pictures + headings
         out[key] = int(height)
     return out
 
@@ -463,7 +469,8 @@ def table_width_em(table: str) -> float:
 def mark_lazy_blocks(content: str) -> str:
     """Prepare the top-level blocks of a page for a cheap first render.
 
-    * Blocks from the 16th on that hold no code get the class ``lazy-block``: CSS gives them
+    * Blocks that hold no code, from the 16th on or once the blocks before them fill ``EAGER_PX`` on a
+      phone and on a desktop (estimated by ``block_height``), get the class ``lazy-block``: CSS gives them
       ``content-visibility: auto``, so the browser skips their style and layout until they near the
       viewport (long math answers are thousands of MathJax nodes). Code blocks stay out because
       Material measures each one at load, and measuring inside a skipped block renders it alone.
@@ -474,14 +481,18 @@ def mark_lazy_blocks(content: str) -> str:
     The position is decided here, not with ``:nth-child``, so that no DOM change by Material shifts
     the blocks after it."""
     out, last = [], 0
+    above = {key: 0 for key in LAYOUTS}  # estimated height of the blocks before this one
     for index, block in enumerate(top_level_blocks(content)):
         start, tag_text, tag = block["start"], block["tag_text"], block["tag"]
         if content[start:start + len(tag_text)] != tag_text:  # parser offsets must be exact
             raise PluginError(f"mark_lazy_blocks: offset mismatch at <{tag}> (block {index})")
-        lazy = index >= LAZY_FROM and tag in LAZY_TAGS and not block["pre"]
+        h = block_height(content[start:block["end"]])
+        filled = all(above[key] >= EAGER_PX[key] for key in LAYOUTS)
+        lazy = (index >= LAZY_FROM or filled) and tag in LAZY_TAGS and not block["pre"]
+        for key in LAYOUTS:
+            above[key] += h[key]
         size = ""
         if lazy:
-            h = block_height(content[start:block["end"]])
             size = f' style="--lazy-m: {h["m"]}px; --lazy-d: {h["d"]}px"'
         if tag == "table":
             cls = "table-block lazy-block" if lazy else "table-block"

@@ -325,6 +325,22 @@ def test_lazy_blocks_are_marked_after_the_first_blocks_and_never_around_code():
     assert stripped == head + tail
 
 
+
+def test_blocks_render_at_once_only_until_they_fill_a_screen_and_a_half():
+    """Tall opening blocks (long answers, formula lists) reach EAGER_PX before LAZY_FROM blocks: the
+    blocks after them are skipped, on a phone's and a desktop's estimate both."""
+    hook = load_hook("pages")
+    para = "<p>" + "这是一段很长的回答，" * 40 + "</p>\n"
+    h = hook.block_height(para.strip())
+    eager = max(-(-hook.EAGER_PX[k] // h[k]) for k in hook.LAYOUTS)  # blocks that fill both estimates
+    assert eager < hook.LAZY_FROM
+    out = hook.mark_lazy_blocks(para * (eager + 3))
+    blocks = out.split("\n")[:-1]
+    assert ["lazy-block" in b for b in blocks] == [False] * eager + [True] * 3
+    # a heading never becomes lazy, and it counts towards the height above the next block
+    mixed = hook.mark_lazy_blocks(para * eager + '<h2 id="q">Q</h2>\n' + para)
+    assert mixed.count("lazy-block") == 1 and '<h2 id="q">' in mixed
+
 def test_skipped_blocks_reserve_their_estimated_height():
     """A block's reserved height grows with its text and counts a collapsed reference block as one line."""
     hook = load_hook("pages")
@@ -333,6 +349,9 @@ def test_skipped_blocks_reserve_their_estimated_height():
     assert hook.block_height('<details class="note"><summary>参考</summary><p>' + "文献" * 400 + "</p></details>")["m"] == 56
     figure = hook.block_height('<p><img src="a.svg" width="640" height="320"></p>')
     assert 150 < figure["m"] < 250 and 300 < figure["d"] < 400
+    listing = '<ul><li><a href="x/">页面</a></li></ul>'
+    grouped = hook.block_height(f'<div class="tag-listing"><h2 id="tag:x">x</h2>{listing}</div>')
+    assert all(56 <= grouped[k] - hook.block_height(listing)[k] <= 60 for k in hook.LAYOUTS)  # a heading: 56 px
 
 
 def test_built_pages_skip_far_blocks_only(site):
@@ -344,6 +363,18 @@ def test_built_pages_skip_far_blocks_only(site):
     assert not any(el.find("pre") for el in lazy)
     assert not any("lazy-block" in (el.get("class") or []) for el in blocks[:10])
     assert not article.select(".lazy-block .lazy-block")
+
+
+def test_tags_page_skips_the_tag_groups_below_the_first_screen(site):
+    """Each tag's heading and page list are one block (overrides/fragments/tags), so all but the first few
+    of the 500+ groups are skipped at load, headings included; every tag still has its anchor."""
+    article = BeautifulSoup((site / "tags" / "index.html").read_text(encoding="utf-8"),
+                            "html.parser").select_one("article")
+    groups = article.find_all("div", class_="tag-listing", recursive=False)
+    assert len(groups) >= 300 and all(g.find("h2", id=re.compile("^tag:")) and g.find("ul") for g in groups)
+    lazy = [g for g in groups if "lazy-block" in g["class"]]
+    assert len(lazy) >= len(groups) - 20 and "lazy-block" not in groups[0]["class"]
+    assert not article.find_all("h2", recursive=False), "a tag heading outside its group"
 
 
 def test_figures_have_alt_text_and_text_readable_on_a_phone(site):

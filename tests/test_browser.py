@@ -44,6 +44,27 @@ def settle(page):
     page.evaluate(SETTLE)
 
 
+HOLD = """el => new Promise(resolve => {
+    // resolve once the element's place in the viewport has held for 3 frames
+    let last = null, still = 0, frames = 0;
+    const tick = () => {
+        const r = el.getBoundingClientRect(), at = r.top + "," + r.left;
+        still = at === last ? still + 1 : 0;
+        last = at;
+        if (still >= 3 || ++frames > 600) resolve(at); else requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+})"""
+
+
+def bring_into_view(locator):
+    """Scroll `locator` into view and wait until it stops moving: skipped blocks above it that come near
+    the viewport render at their real height, and on a busy machine that can happen after a click's
+    hit test, moving the target out from under the pointer."""
+    locator.scroll_into_view_if_needed()
+    locator.evaluate(HOLD)
+
+
 def test_topic_page_has_math_diagram_and_no_foreign_requests(base, browser):
     ctx = browser.new_context(viewport=DESKTOP)
     page = ctx.new_page()
@@ -209,12 +230,13 @@ def test_copy_link_copies_the_absolute_answer_url_and_says_so(base, browser):
     ctx.grant_permissions(["clipboard-read", "clipboard-write"])
     page = ctx.new_page()
     page.goto(base + "normalization/layernorm/", wait_until="load")
+    button = page.locator("#rmsnorm .copy-link")
+    bring_into_view(button)  # before the fake clock, which also holds requestAnimationFrame
     # the "copied" state lasts 2 s of the page's clock; the test runs that clock, so a busy machine that
     # polls late cannot miss it
     page.clock.install()
     canonical = page.locator('link[rel="canonical"]').get_attribute("href")
     assert canonical.startswith("http") and canonical.endswith("/normalization/layernorm/")
-    button = page.locator("#rmsnorm .copy-link")
     assert button.get_attribute("aria-label")
     button.click()
     page.wait_for_selector("#rmsnorm .copy-link.copied")

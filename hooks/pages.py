@@ -486,11 +486,13 @@ def mark_lazy_blocks(content: str) -> str:
         start, tag_text, tag = block["start"], block["tag_text"], block["tag"]
         if content[start:start + len(tag_text)] != tag_text:  # parser offsets must be exact
             raise PluginError(f"mark_lazy_blocks: offset mismatch at <{tag}> (block {index})")
-        h = block_height(content[start:block["end"]])
         filled = all(above[key] >= EAGER_PX[key] for key in LAYOUTS)
         lazy = (index >= LAZY_FROM or filled) and tag in LAZY_TAGS and not block["pre"]
-        for key in LAYOUTS:
-            above[key] += h[key]
+        if lazy or not filled:  # once the opening blocks fill EAGER_PX, only a skipped block needs its height
+            h = block_height(content[start:block["end"]])
+            if not filled:
+                for key in LAYOUTS:
+                    above[key] += h[key]
         size = ""
         if lazy:
             size = f' style="--lazy-m: {h["m"]}px; --lazy-d: {h["d"]}px"'

@@ -26,17 +26,19 @@ def wait_rendered(page):
     page.wait_for_selector("body[data-math=done]", state="attached", timeout=30000)
 
 
-SETTLE = """() => document.fonts.ready.then(() => new Promise(resolve => {
-    // resolve once the scroll position (an anchor jump, lazy blocks sizing) has held for 3 frames
-    let last = -1, still = 0, frames = 0;
+# resolves with read() once its value has held for 3 frames (or after 600 frames)
+STILL = """read => new Promise(resolve => {
+    let last, still = 0, frames = 0;
     const tick = () => {
-        const y = window.scrollY;
-        still = y === last ? still + 1 : 0;
-        last = y;
-        if (still >= 3 || ++frames > 600) resolve(y); else requestAnimationFrame(tick);
+        const now = read();
+        still = frames && now === last ? still + 1 : 0;
+        last = now;
+        if (still >= 3 || ++frames > 600) resolve(now); else requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
-}))"""
+})"""
+# the scroll position (an anchor jump, lazy blocks sizing) once it holds, after the fonts have loaded
+SETTLE = f"() => document.fonts.ready.then(() => ({STILL})(() => window.scrollY))"
 
 
 def settle(page):
@@ -44,17 +46,8 @@ def settle(page):
     page.evaluate(SETTLE)
 
 
-HOLD = """el => new Promise(resolve => {
-    // resolve once the element's place in the viewport has held for 3 frames
-    let last = null, still = 0, frames = 0;
-    const tick = () => {
-        const r = el.getBoundingClientRect(), at = r.top + "," + r.left;
-        still = at === last ? still + 1 : 0;
-        last = at;
-        if (still >= 3 || ++frames > 600) resolve(at); else requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-})"""
+# the element's place in the viewport once it holds
+HOLD = f"""el => ({STILL})(() => {{ const r = el.getBoundingClientRect(); return r.top + "," + r.left; }})"""
 
 
 def bring_into_view(locator):

@@ -325,7 +325,6 @@ def test_lazy_blocks_are_marked_after_the_first_blocks_and_never_around_code():
     assert stripped == head + tail
 
 
-
 def test_blocks_render_at_once_only_until_they_fill_a_screen_and_a_half():
     """Tall opening blocks (long answers, formula lists) reach EAGER_PX before LAZY_FROM blocks: the
     blocks after them are skipped, on a phone's and a desktop's estimate both."""
@@ -340,6 +339,7 @@ def test_blocks_render_at_once_only_until_they_fill_a_screen_and_a_half():
     # a heading never becomes lazy, and it counts towards the height above the next block
     mixed = hook.mark_lazy_blocks(para * eager + '<h2 id="q">Q</h2>\n' + para)
     assert mixed.count("lazy-block") == 1 and '<h2 id="q">' in mixed
+
 
 def test_skipped_blocks_reserve_their_estimated_height():
     """A block's reserved height grows with its text and counts a collapsed reference block as one line."""

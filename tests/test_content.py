@@ -165,7 +165,7 @@ def test_no_pasted_blog_phrasing():
 ANSWER_BOX = re.compile(r'^(\s*)!!! tip "一句话回答"\s*$')
 MISCONCEPTION_BOX = re.compile(r'^\s*[!?]{3}\+? warning "常见误区"\s*$')
 ANY_WARNING = re.compile(r'^\s*[!?]{3}\+? warning "([^"]*)"')
-MAX_SPOKEN = 70  # about ten seconds said aloud; 84 answers of 71–90 were tightened to ≤ 60 on 2026-12-01
+MAX_SPOKEN = 60  # about ten seconds said aloud; 255 answers of 61–70 were tightened to ≤ 60 on 2026-12-02
 # TeX commands that typeset structure or style rather than something a speaker says
 SILENT_TEX = {"mathrm", "mathbf", "mathit", "mathcal", "mathbb", "boldsymbol", "text", "textrm", "operatorname",
               "left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle", "quad", "qquad",
@@ -295,10 +295,14 @@ def test_answer_rules_catch_long_multi_sentence_answers(tmp_path):
     page.parent.mkdir()
     page.write_text('## Q？ {#q}\n\n!!! tip "一句话回答"\n    第一句。第二句。\n\n'
                     '## R？ {#r}\n\n!!! tip "一句话回答"\n    ' + "很长" * 50 + "。\n\n"
-                    '## S？ {#s}\n\n!!! tip "一句话回答"\n    $p=\\mathrm{softmax}(z/T)$ 中 $T$ 越小分布越尖。\n',
+                    '## S？ {#s}\n\n!!! tip "一句话回答"\n    $p=\\mathrm{softmax}(z/T)$ 中 $T$ 越小分布越尖。\n\n'
+                    '## T？ {#t}\n\n!!! tip "一句话回答"\n    ' + "字" * MAX_SPOKEN + "。\n\n"
+                    '## U？ {#u}\n\n!!! tip "一句话回答"\n    ' + "字" * (MAX_SPOKEN + 1) + "。\n",
                     encoding="utf-8")
     problems = answer_problems(page, tmp_path)
     assert any("x.md:3:" in p and "2 sentences" in p for p in problems), problems
     assert any("x.md:8:" in p and "100 spoken" in p for p in problems), problems
     assert not any("x.md:13:" in p for p in problems), problems
+    assert not any("x.md:18:" in p for p in problems), problems  # exactly the limit passes
+    assert any("x.md:23:" in p and f"{MAX_SPOKEN + 1} spoken" in p for p in problems), problems
     assert spoken_length("$\\sqrt{d_k}$ 控制方差") == 3 + 4  # \\sqrt, d, k + 控制方差

@@ -204,13 +204,11 @@ def load_and_check(page, address: str, url: str, width: int, axe: str, chrome: b
     page.evaluate(FRAMES)
     page.add_script_tag(content=axe)
     only = None if width == PHONE else CHROME  # see the axe comment above
-    violations = []
-    if only is None or chrome:
-        violations += [(f"{where} light", v) for v in page.evaluate(AXE_RUN, [None, only])]
+    if only and not chrome:  # a wide page outside the chrome sample: the width rule alone
+        return m, [(f"{where} light", v) for v in page.evaluate(AXE_RUN, [WIDTH_RULES, None])]
+    violations = [(f"{where} light", v) for v in page.evaluate(AXE_RUN, [None, only])]
     if only:
         violations += [(f"{where} light", v) for v in page.evaluate(AXE_RUN, [WIDTH_RULES, None])]
-        if not chrome:
-            return m, violations
     page.emulate_media(color_scheme="dark")
     page.evaluate(TO_DARK)
     page.evaluate(FRAMES)

@@ -47,7 +47,7 @@ test: setup ## Run every test (build, content, snippets, notebooks, browser, fau
 test-fast: setup ## Run the tests that need no browser and no fault builds
 	$(BIN)/python -m pytest -m "not browser and not faults"
 
-bench: setup ## Print build, page-weight, Lighthouse and search-latency figures (medians of runs) against the budgets
+bench: setup ## Print build, page-weight, Lighthouse, search-latency and test-suite figures (medians of runs) against the budgets
 	$(BIN)/python tools/bench.py
 
 links: setup ## List each page's external references (needs no network)

@@ -14,7 +14,11 @@
   a typed query, and from a keystroke to its results once the index is loaded.
 * `--factor 3`: the build and search figures again on a scratch copy with all content tripled
   (tools/triple.py), which must build strict, printed beside the 1x ones.
-* `--site DIR`: measure an already built site (page weight, Lighthouse, search) and skip the builds.
+* `--site DIR`: measure an already built site (page weight, Lighthouse, search) and skip the builds (the
+  suite below still runs on its clean clone unless `--skip-suite`).
+* The test suite (`make test`'s command) on a clean clone of HEAD, as CI runs it: every cache cold, the
+  clone's own tests against the clone's own build (`--skip-suite` leaves it out: it takes `--runs` times
+  10-15 minutes). Uncommitted changes are not in the clone; the bench says so.
 
 Every figure is a median of runs (these machines are noisy). Nothing here is asserted by the tests: the
 summary only compares the figures with the budgets below.
@@ -399,6 +403,36 @@ def bench_search(site: Path, runs: int) -> dict:
             "empty": sorted(set(empty))}
 
 
+# ------------------------------------------------------------------------------------------------ suite
+
+BUDGET_SUITE_MIN = 20
+SUITE_ENV_DROP = ("BAGU_TEST_SITE", "BAGU_CACHE", "BAGU_NB_CACHE", "BAGU_NOTEBOOKS", "PYTEST_ADDOPTS")
+
+
+def bench_suite(runs: int, tmp: Path) -> dict:
+    """`make test` (python -m pytest) on `runs` fresh clones of HEAD: wall time of each, and whether it passed."""
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    if dirty:
+        print("  (uncommitted changes are not measured: the suite runs on a clone of HEAD)")
+    env = {k: v for k, v in os.environ.items() if k not in SUITE_ENV_DROP}
+    minutes, failures = [], []
+    for i in range(runs):
+        clone = tmp / f"suite-{i}"
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+        (clone / "node_modules").symlink_to(ROOT / "node_modules")   # what `make setup` installs, as CI has it
+        start = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=clone, env=env, capture_output=True, text=True)
+        minutes.append((time.monotonic() - start) / 60)
+        tail = [line for line in proc.stdout.splitlines() if line.startswith("=") and " in " in line][-1:]
+        print(f"  run {i + 1}: {minutes[-1]:.1f} min, exit {proc.returncode} {tail[0].strip('= ') if tail else ''}",
+              flush=True)
+        if proc.returncode:
+            failures.append(i + 1)
+            print("\n".join(proc.stdout.splitlines()[-30:]))
+        shutil.rmtree(clone, ignore_errors=True)
+    return {"median": median(minutes), "failures": failures}
+
+
 # ------------------------------------------------------------------------------------------------ main
 
 def main():
@@ -409,6 +443,7 @@ def main():
     ap.add_argument("--factor", type=int, default=1,
                     help="also measure builds and search on a copy with all content times FACTOR (tools/triple.py)")
     ap.add_argument("--site", type=Path, help="measure this built site; no builds")
+    ap.add_argument("--skip-suite", action="store_true", help="skip the test suite on clean clones")
     args = ap.parse_args()
     checks = []  # (budget, figure, pass)
 
@@ -472,6 +507,13 @@ def main():
                            f"{r['open']:.0f} ms", r["open"] <= BUDGET_SEARCH_OPEN_MS))
             checks.append((f"search at {label}: keystroke to results <= {BUDGET_SEARCH_KEY_MS} ms",
                            f"{r['key']:.0f} ms", r["key"] <= BUDGET_SEARCH_KEY_MS))
+
+        if not args.skip_suite:
+            print(f"== Test suite on a clean clone of HEAD, every cache cold (median of {args.runs})", flush=True)
+            r = bench_suite(args.runs, tmp)
+            print(f"  median {r['median']:.1f} min")
+            checks.append((f"make test <= {BUDGET_SUITE_MIN} min (clean clone)", f"{r['median']:.1f} min",
+                           r["median"] <= BUDGET_SUITE_MIN and not r["failures"]))
 
     print("== Budgets")
     width = max(len(c[0]) for c in checks)

@@ -30,6 +30,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -423,8 +424,8 @@ def bench_suite(runs: int, tmp: Path) -> dict:
         start = time.monotonic()
         proc = subprocess.run([sys.executable, "-m", "pytest", "-q"], cwd=clone, env=env, capture_output=True, text=True)
         minutes.append((time.monotonic() - start) / 60)
-        tail = [line for line in proc.stdout.splitlines() if line.startswith("=") and " in " in line][-1:]
-        print(f"  run {i + 1}: {minutes[-1]:.1f} min, exit {proc.returncode} {tail[0].strip('= ') if tail else ''}",
+        tail = [line for line in proc.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)][-1:]
+        print(f"  run {i + 1}: {minutes[-1]:.1f} min, exit {proc.returncode}: {tail[0].strip('= ') if tail else ''}",
               flush=True)
         if proc.returncode:
             failures.append(i + 1)

@@ -10,7 +10,6 @@ from a copy of the caches that session build wrote, and compares the two."""
 import filecmp
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -29,39 +28,44 @@ def tree_diff(a, b, rel=""):
     return out
 
 
+EXECUTED = "Executed notebook"  # hooks/notebooks.py logs this line for each notebook it runs (not for a cache hit)
+
+
+def notebook_count() -> int:
+    return len(list(DOCS.rglob("*.py")))
+
+
 def session_build_was_cold(stderr: str) -> bool:
     """True when the session build executed every notebook (none came from the cache)."""
-    notebooks = len(list(DOCS.rglob("*.py")))
-    return notebooks > 0 and stderr.count("Executed notebook") >= notebooks
+    return notebook_count() > 0 and stderr.count(EXECUTED) >= notebook_count()
 
 
 def test_the_cold_check_counts_executions():
-    notebooks = len(list(DOCS.rglob("*.py")))
-    assert session_build_was_cold("INFO - Executed notebook x.py in 1 s\n" * notebooks)
-    assert not session_build_was_cold("INFO - Executed notebook x.py in 1 s\n" * (notebooks - 1))
+    line = f"INFO - {EXECUTED} x.py in 1 s\n"
+    assert session_build_was_cold(line * notebook_count())
+    assert not session_build_was_cold(line * (notebook_count() - 1))
     assert not session_build_was_cold("")
 
 
 def test_a_cold_build_and_a_cached_build_are_byte_identical(build, tmp_path):
-    from conftest import ROOT
+    from conftest import ROOT, load_hook
 
     site, proc = build  # with BAGU_TEST_SITE no session build ran: its log says so, and a cold build is made
     fresh, cache = tmp_path / "site", tmp_path / "cache"
-    if session_build_was_cold(proc.stderr):
+    from_caches = session_build_was_cold(proc.stderr)
+    if from_caches:
         # the session build was the cold one: rebuild from a copy of the caches it wrote (the fault builds
         # add notebook entries meanwhile, each written to a temporary file and renamed: those are left out)
-        source = Path(os.environ.get("BAGU_CACHE") or ROOT / ".cache")
-        shutil.copytree(source, cache, ignore=shutil.ignore_patterns("pdf", "*.tmp"))
-        notebooks = os.environ.get("BAGU_NB_CACHE")
-        if notebooks:
+        shutil.copytree(load_hook("cachefile").cache_dir(""), cache, ignore=shutil.ignore_patterns("pdf", "*.tmp"))
+        if os.environ.get("BAGU_NB_CACHE"):
             shutil.rmtree(cache / "notebooks", ignore_errors=True)
-            shutil.copytree(notebooks, cache / "notebooks", ignore=shutil.ignore_patterns("*.tmp"))
-        again = mkdocs_build(ROOT, fresh, {"BAGU_CACHE": str(cache), "BAGU_NB_CACHE": str(cache / "notebooks")})
-        assert again.stderr.count("Executed notebook") == 0, "the cached build executed notebooks"
+            shutil.copytree(os.environ["BAGU_NB_CACHE"], cache / "notebooks", ignore=shutil.ignore_patterns("*.tmp"))
+    again = mkdocs_build(ROOT, fresh, {"BAGU_CACHE": str(cache), "BAGU_NB_CACHE": str(cache / "notebooks")})
+    if from_caches:
+        assert again.stderr.count(EXECUTED) == 0, "the cached build executed notebooks"
         kind = "the cold session build and a build from its caches"
     else:
-        again = mkdocs_build(ROOT, fresh, {"BAGU_CACHE": str(cache), "BAGU_NB_CACHE": str(cache / "notebooks")})
-        assert again.stderr.count("Executed notebook") > 0, "the build did not execute notebooks from cold"
+        assert again.stderr.count(EXECUTED) > 0, "the build did not execute notebooks from cold"
         kind = "a cold build and the session build (from the caches)"
     diff = tree_diff(site, fresh)
     assert not diff, f"{len(diff)} files differ between {kind}:\n" + "\n".join(diff[:30])

@@ -352,3 +352,30 @@ def test_jieba_segmentation_is_cached_between_builds_and_checked(tmp_path, monke
     assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
     cache.write_text("{not json", encoding="utf-8")
     assert hook.segment(["温度越高"]) == {"温度越高": first["温度越高"]}
+
+
+def test_the_engine_comparison_scores_pages_headings_and_the_ui_list():
+    """tools/pagefind_compare.py: the three ways it scores Pagefind's results, on hand-made results (the
+    figures in the README rest on them; Pagefind itself is not installed for the tests)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    import pagefind_compare as pc
+
+    def page(url, *subs):
+        return {"url": url, "subs": [{"url": u, "score": s} for u, s in subs]}
+
+    expected = {"a": "x/y/#q", "b": "x/z/#r", "c": "x/y/#q"}
+    results = [
+        # the page first; its best-scored heading is the answer, listed second in page order
+        {"n": 2, "pages": [page("/x/y/", ("/x/y/#title", 1.0), ("/x/y/#q", 5.0)), page("/x/z/")]},
+        # the answer's page third, its heading not the page's best
+        {"n": 3, "pages": [page("/x/y/"), page("/x/w/"), page("/x/z/", ("/x/z/#r", 1.0), ("/x/z/#s", 2.0))]},
+        {"n": 0, "pages": []},
+    ]
+    got = pc.score(results, expected)
+    assert got["page"] == (1, 2)
+    assert got["one link per page"] == (1, 1)  # query b: x/z/#s outranks the answer on its page
+    assert got["as Pagefind's UI lists"] == (0, 1)  # page link, then its headings: x/y/, x/y/#q, x/y/#title
+    assert got["zero"] == 1
+    assert pc.norm("/llm/mla/#%E7%9F%A9%E9%98%B5") == "llm/mla/#矩阵"

@@ -54,6 +54,11 @@ def rank_queries(search_dir: Path, queries: list[tuple[str, bool]]) -> list[dict
     return json.loads(proc.stdout)
 
 
+def locations(result: dict) -> list[str]:
+    """A ranked result's locations written as the query set writes them (`page/#id`)."""
+    return [loc.replace("#", "/#", 1) if "#" in loc and "/#" not in loc else loc for loc, _, _ in result["top"]]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("site", type=Path)
@@ -71,9 +76,7 @@ def main() -> int:
     results = rank_queries(search_dir, [(str(q), False) for q in expected])
     hit1 = hit3 = 0
     for r, (q, want) in zip(results, expected.items()):
-        locs = [t[0].replace("/#", "/#") for t in r["top"]]
-        locs = [loc if "#" in loc else loc for loc in locs]
-        norm = [loc.replace("#", "/#", 1) if "/#" not in loc and "#" in loc else loc for loc in locs]
+        norm = locations(r)
         hit1 += bool(norm) and norm[0] == want
         if want in norm[:3]:
             hit3 += 1
